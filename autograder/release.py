@@ -1,0 +1,100 @@
+"""`release`: nbgrader generate_assignment for every assignment, then a leak check on what students get."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from .settings import Settings, assignments_with_notebooks, empty_assignments
+
+log = logging.getLogger("autograder")
+
+# Text that must never reach students. nbgrader's delimiters are removed together with what they
+# enclose, so finding one in the release means something went wrong upstream.
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                "BEGIN MARK SCHEME")
+SECRET_FILE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+def release(settings: Settings, assignments: list[str] | None = None) -> list[str]:
+    """Generate student versions into settings.release; return the assignment names released."""
+    from nbgrader.apps import NbGraderAPI
+
+    names = assignments or assignments_with_notebooks(settings.source)
+    for empty in empty_assignments(settings.source):
+        log.warning("note: skipping %s/%s — no notebooks yet", settings.source.name, empty)
+    if not names:
+        raise ReleaseError(f"no assignment with notebooks under {settings.source}")
+    settings.build.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.build, 0o700)  # gradebook and hidden tests live here
+    api = NbGraderAPI(config=settings.nbgrader_config())
+    for name in names:
+        result = api.generate_assignment(name, force=True, create=True)
+        if not result["success"]:
+            raise ReleaseError(f"nbgrader generate_assignment failed for {settings.source / name}:\n"
+                               f"{result.get('error') or result.get('log')}")
+        dest = settings.release / name
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(settings.release_build / name, dest)
+        check_no_leaks(dest, settings.source / name)
+        log.info("released %s -> %s", name, dest)
+    return names
+
+
+def hidden_lines(source_nb) -> set[str]:
+    """Stripped lines that appear only inside hidden-test / solution regions of a source notebook."""
+    secret, inside = set(), False
+    for cell in source_nb.cells:
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
+                inside = True
+            elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
+                inside = False
+            elif inside and len(s) >= 12 and not s.startswith("#"):
+                secret.add(s)
+    return secret
+
+
+def check_no_leaks(release_dir: Path, source_dir: Path) -> None:
+    """Fail loudly if a released file holds a solution, a hidden test or a gradebook."""
+    secrets = set()
+    for src in source_dir.glob("*.ipynb"):
+        secrets |= hidden_lines(nbformat.read(src, as_version=4))
+    public = set()
+    for path in release_dir.rglob("*"):
+        if path.suffix in SECRET_FILE_SUFFIXES or path.name == "gradebook.db":
+            raise ReleaseError(f"release leak: {path} looks like a gradebook")
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+            for marker in LEAK_MARKERS:
+                if marker in text:
+                    raise ReleaseError(f"release leak: {path} contains '{marker}'")
+            public |= {line.strip() for line in text.splitlines()}
+    # A line that is also visible elsewhere in the notebook (e.g. a repeated assert) is not a secret.
+    leaked = sorted(secrets & public - _visible_lines(source_dir))
+    if leaked:
+        raise ReleaseError(f"release leak in {release_dir}: hidden/solution line {leaked[0]!r}")
+
+
+def _visible_lines(source_dir: Path) -> set[str]:
+    visible, inside = set(), False
+    for src in source_dir.glob("*.ipynb"):
+        for cell in nbformat.read(src, as_version=4).cells:
+            for line in cell.source.splitlines():
+                s = line.strip()
+                if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
+                    inside = True
+                elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
+                    inside = False
+                elif not inside:
+                    visible.add(s)
+    return visible

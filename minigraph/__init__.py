@@ -1,0 +1,18 @@
+"""minigraph: a small symbolic-differentiation library that speaks the Theano dialect.
+
+    import minigraph as theano
+    import minigraph.tensor as T
+    from minigraph import function, shared, pp
+
+Build a graph with T.* constructors and operators, differentiate it with T.grad, compile it
+with function(...), and call the result with numbers.
+"""
+from . import tensor  # noqa: F401  (attaches the operators to Variable)
+from .compile import Function, SharedVariable, function, shared  # noqa: F401
+from .config import config  # noqa: F401
+from .gradient import grad, hessian, jacobian, verify_grad  # noqa: F401
+from .graph import Apply, Constant, Op, Variable  # noqa: F401
+from .ops import linalg  # noqa: F401
+from .printing import debugprint, pp  # noqa: F401
+
+__version__ = "0.1.0"

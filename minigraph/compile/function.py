@@ -1,0 +1,174 @@
+"""`function(inputs, outputs, updates, givens)`: turn a graph into a Python callable.
+
+Compiling = checking the request, copying the graph, rewriting the copy, and handing it to a
+backend. Calling = checking the arguments by name, running the backend, and only then writing
+the updates, all at once, so a failing call changes nothing.
+"""
+import warnings
+
+import numpy as np
+
+from ..config import config
+from ..graph import Constant, Variable, as_variable, clone_replace, graph_inputs
+from .shared import SharedVariable
+
+
+class Function:
+    def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
+                 allow_input_downcast, excluding, backend):
+        from .. import rewrite
+        from ..backends import get_backend
+        self.name = name
+        self.inputs = list(inputs)
+        self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
+        outputs = [as_variable(outputs)] if self.single_output else [as_variable(o) for o in outputs]
+        self.allow_input_downcast = allow_input_downcast
+        _check_inputs(self.inputs)
+        self.updates = _check_updates(updates)
+        # givens and updates are substituted on a copy; the user's graph stays as it was.
+        graph = outputs + [u for _, u in self.updates]
+        graph = clone_replace(graph, _check_givens(givens))
+        self.shared = [v for v in graph_inputs(graph) if isinstance(v, SharedVariable)]
+        for s, _ in self.updates:
+            if s not in self.shared:
+                self.shared.append(s)
+        _check_missing(graph, self.inputs, on_unused_input)
+        self.mode = mode or config.mode
+        self.graph = rewrite.optimize(graph, self.mode, excluding=excluding or ())
+        self.n_outputs = len(outputs)
+        self.backend_name = backend or config.backend
+        self.thunk = get_backend(self.backend_name).compile(self.inputs + self.shared, self.graph)
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            by_name = {v.name: k for k, v in enumerate(self.inputs)}
+            args = list(args) + [None] * (len(self.inputs) - len(args))
+            for key, value in kwargs.items():
+                if key not in by_name:
+                    raise TypeError(f"{self._label()}: unknown keyword argument {key!r}; inputs are "
+                                    f"{[v.name for v in self.inputs]}")
+                args[by_name[key]] = value
+        if len(args) != len(self.inputs):
+            names = ", ".join(v.name or f"<{v.type}>" for v in self.inputs)
+            raise TypeError(f"{self._label()} takes {len(self.inputs)} argument(s) ({names}), got {len(args)}")
+        values = [v.type.filter(a, name=f"argument {k} ({v.name or v.type})",
+                                allow_downcast=self.allow_input_downcast)
+                  for k, (v, a) in enumerate(zip(self.inputs, args))]
+        values += [s.get_value(borrow=True) for s in self.shared]
+        results = self.thunk(*values)
+        outputs, new_values = results[:self.n_outputs], results[self.n_outputs:]
+        for (s, _), value in zip(self.updates, new_values):
+            s.type.filter(value, name=f"update of shared variable {s.name or s}")   # shape check
+        for (s, _), value in zip(self.updates, new_values):
+            s._value = np.asarray(value)
+        # Never hand out storage the function still owns (an input or a shared value).
+        outputs = [o.copy() if any(o is v for v in values) else o for o in outputs]
+        return outputs[0] if self.single_output else outputs
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "this function"
+
+    def source(self):
+        """The code the backend generated, where it generates code."""
+        return getattr(self.thunk, "source", "(the numpy backend runs the graph node by node)")
+
+
+def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
+             on_unused_input="warn", allow_input_downcast=False, excluding=None, backend=None):
+    """Compile a callable that computes `outputs` from `inputs` and then applies `updates`."""
+    if outputs is None:
+        outputs = []
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}")
+    return Function(inputs, outputs, updates, givens, mode, name, on_unused_input,
+                    allow_input_downcast, excluding, backend)
+
+
+def _check_inputs(inputs):
+    seen = set()
+    for k, v in enumerate(inputs):
+        if not isinstance(v, Variable):
+            raise TypeError(f"function: input {k} is {v!r}, not a symbolic variable")
+        if isinstance(v, SharedVariable):
+            raise TypeError(f"function: input {k} ({v.name or v}) is a shared variable; shared variables "
+                            f"are used implicitly and cannot be listed as inputs")
+        if isinstance(v, Constant) or v.owner is not None:
+            raise TypeError(f"function: input {k} ({v}) is computed from other variables; "
+                            f"inputs must be free variables such as T.dscalar('x')")
+        if id(v) in seen:
+            raise ValueError(f"function: input {k} ({v}) is listed twice")
+        seen.add(id(v))
+
+
+def _pairs(mapping, what):
+    if mapping is None:
+        return []
+    if isinstance(mapping, dict):
+        return list(mapping.items())
+    pairs = list(mapping)
+    if len(pairs) == 2 and isinstance(pairs[0], Variable) and not isinstance(pairs[0], (list, tuple)):
+        pairs = [tuple(pairs)]       # a single (shared, expression) pair
+    for p in pairs:
+        if not isinstance(p, (list, tuple)) or len(p) != 2:
+            raise TypeError(f"function: {what} must be (variable, expression) pairs, got {p!r}")
+    return [tuple(p) for p in pairs]
+
+
+def _check_updates(updates):
+    checked, seen = [], set()
+    for var, expr in _pairs(updates, "updates"):
+        name = var.name or str(var)
+        if not isinstance(var, SharedVariable):
+            raise TypeError(f"function: updates can only change shared variables, but {name} is not shared")
+        if id(var) in seen:
+            raise ValueError(f"function: shared variable {name} is updated twice")
+        seen.add(id(var))
+        expr = as_variable(expr)
+        if expr.dtype != var.dtype and expr.ndim == var.ndim and np.can_cast(expr.dtype, var.dtype) \
+                and isinstance(expr, Constant):
+            expr = as_variable(expr.data.astype(var.dtype))
+        problem = None
+        if expr.ndim != var.ndim:
+            problem = f"the update is {expr.ndim}-d but {name} is {var.ndim}-d"
+        elif expr.dtype != var.dtype:
+            problem = (f"the update has dtype {expr.dtype} but {name} has dtype {var.dtype} "
+                       f"(use T.cast(expr, '{var.dtype}'))")
+        elif any(vb and not eb for vb, eb in zip(var.broadcastable, expr.broadcastable)):
+            problem = (f"{name} has broadcastable pattern {var.broadcastable} but the update has "
+                       f"{expr.broadcastable}; use T.addbroadcast(expr, ...) to state it")
+        if problem:
+            raise TypeError(f"function: bad update for shared variable {name}: {problem}")
+        checked.append((var, expr))
+    return checked
+
+
+def _check_givens(givens):
+    replace = {}
+    for old, new in _pairs(givens, "givens"):
+        new = as_variable(new)
+        if not isinstance(old, Variable):
+            raise TypeError(f"function: givens keys must be variables, got {old!r}")
+        if (old.ndim, old.dtype) != (new.ndim, new.dtype):
+            raise TypeError(f"function: givens replaces {old} ({old.type}) with {new} ({new.type}): "
+                            f"the dtype and number of dimensions must match")
+        replace[old] = new
+    return replace
+
+
+def _check_missing(graph, inputs, on_unused_input):
+    leaves = [v for v in graph_inputs(graph) if not isinstance(v, (Constant, SharedVariable))]
+    given = {id(v) for v in inputs}
+    missing = [v for v in leaves if id(v) not in given]
+    if missing:
+        v = missing[0]
+        raise TypeError(f"function: the outputs need {v.name or v} ({v.type}, created at {v.site[0]}, "
+                        f"line {v.site[1]}), which is not among the inputs "
+                        f"[{', '.join(str(i.name or i) for i in inputs)}]; add it to the inputs or use givens")
+    used = {id(v) for v in leaves}
+    unused = [v for v in inputs if id(v) not in used]
+    if unused and on_unused_input != "ignore":
+        message = (f"function: input {unused[0].name or unused[0]} is not used by any output; "
+                   f"pass on_unused_input='ignore' to silence this")
+        if on_unused_input == "raise":
+            raise ValueError(message)
+        warnings.warn(message, stacklevel=4)

@@ -1,0 +1,206 @@
+"""Symbolic differentiation: `grad` walks the graph from the cost back to the inputs.
+
+Reverse mode in four steps:
+1. order the Apply nodes from inputs to cost (toposort);
+2. seed d(cost)/d(cost) = 1;
+3. visit the nodes in reverse: each op turns the gradients of its outputs into gradients of its
+   inputs (the chain rule, written once per op in its `grad` method);
+4. a variable used in several places receives the sum of the gradients flowing back to it.
+The result is a new graph, so it can be printed, rewritten, compiled, or differentiated again.
+"""
+import warnings
+
+import numpy as np
+
+from .graph import Apply, Op, Variable, ancestors, as_variable, graph_inputs, toposort
+from .types import TensorType
+
+
+class DisconnectedInputError(ValueError):
+    pass
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """d(cost)/d(wrt) for a scalar cost; `wrt` a variable or a list (then a list is returned)."""
+    from .ops.elemwise import cast, fill, zeros_like
+    cost = as_variable(cost)
+    if cost.ndim != 0:
+        raise TypeError(f"grad: the cost must be a scalar, but {cost} is {cost.ndim}-d ({cost.type}). "
+                        f"Reduce it first, e.g. cost.sum() or cost.mean().")
+    if not cost.type.is_float():
+        raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}: it has no gradient")
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    for w in wrt_list:
+        if not isinstance(w, Variable):
+            raise TypeError(f"grad: can only differentiate with respect to variables, got {w!r}")
+        if not w.type.is_float():
+            raise TypeError(f"grad: {w} has integer dtype {w.dtype}; gradients exist only for float variables")
+
+    stop = {id(v) for v in (consider_constant or [])}
+    reachable = _depends_on(cost, wrt_list, stop)
+    grads = {id(cost): as_variable(np.ones((), dtype=cost.dtype))}   # d cost / d cost = 1
+    for node in reversed(toposort([cost])):
+        if not any(id(i) in reachable for i in node.inputs):
+            continue                         # nothing below this node leads to a wrt
+        output_grads = [grads.get(id(o)) for o in node.outputs]
+        if all(g is None for g in output_grads):
+            continue
+        output_grads = [zeros_like(o) if g is None else g for o, g in zip(node.outputs, output_grads)]
+        input_grads = node.op.grad(node.inputs, output_grads)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(f"{node.op}.grad returned {len(input_grads)} gradients for {len(node.inputs)} inputs")
+        for inp, g in zip(node.inputs, input_grads):
+            if g is None or id(inp) not in reachable or id(inp) in stop:
+                continue
+            g = as_variable(g)
+            if g.ndim != inp.ndim:
+                raise RuntimeError(f"{node.op}.grad gave a {g.ndim}-d gradient for {inp} ({inp.type})")
+            if g.dtype != inp.dtype:
+                g = cast(g, inp.dtype)
+            grads[id(inp)] = g if id(inp) not in grads else grads[id(inp)] + g
+
+    connected = ancestors([cost])
+    results = []
+    for w in wrt_list:
+        if id(w) not in connected or id(w) in stop:
+            message = (f"grad: the cost does not depend on {w.name or w} ({w.type}); "
+                       f"pass disconnected_inputs='ignore' (or 'warn') to get zeros for it")
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(message)
+            if disconnected_inputs == "warn":
+                warnings.warn(message, stacklevel=2)
+        g = grads.get(id(w))
+        if g is None:
+            g = zeros_like(w)
+        elif any(gb and not wb for gb, wb in zip(g.broadcastable, w.broadcastable)):
+            g = fill(w, g)               # a size-1 gradient stretched to w's shape
+        results.append(g)
+    return results[0] if single else results
+
+
+def _depends_on(cost, wrt_list, stop):
+    """ids of the variables between a wrt variable and the cost (gradients flow only there)."""
+    found = {id(w) for w in wrt_list} - stop
+    for node in toposort([cost]):
+        if any(id(i) in found for i in node.inputs):
+            found.update(id(o) for o in node.outputs if id(o) not in stop)
+    return found
+
+
+class JacobianRows(Op):
+    """Row i is grad(expr[i], wrt); the loop over i runs when the graph is evaluated.
+
+    minigraph has no symbolic loop (Theano's scan), so this op keeps the per-row gradient graph
+    inside itself and evaluates it once per row with the NumPy reference backend.
+    """
+
+    def __init__(self, index, row, wrt, leaves):
+        self.index, self.row, self.wrt, self.leaves = index, row, wrt, leaves
+
+    __eq__ = object.__eq__          # each jacobian is its own op: never merge two of them
+    __hash__ = object.__hash__
+
+    def make_node(self, n, *leaves):
+        out = TensorType(self.row.dtype, (False,) + self.row.broadcastable)
+        return Apply(self, [n, *leaves], [out])
+
+    def perform(self, node, inputs):
+        from .backends.numpy_ref import evaluate
+        n, *values = inputs
+        bindings = dict(zip(self.leaves, values))
+        rows = [evaluate([self.row], {**bindings, self.index: np.int64(i)})[0] for i in range(int(n))]
+        if not rows:
+            return [np.zeros((0,) + np.shape(bindings.get(self.wrt, ())), dtype=self.row.dtype)]
+        return [np.stack(rows)]
+
+    def grad(self, inputs, output_grads):
+        raise NotImplementedError("the gradient of a jacobian is not supported; use hessian() for "
+                                  "second derivatives of a scalar cost")
+
+    def pp(self, node, args):
+        return f"jacobian_rows({args[0]})"
+
+
+def jacobian(expression, wrt, disconnected_inputs="raise"):
+    """The matrix of partial derivatives d expression[i] / d wrt[j] (expression a vector)."""
+    from .graph import Constant
+    from .ops.shape import getitem, shape
+    from .tensor import lscalar
+    expression = as_variable(expression)
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    if expression.ndim == 0:
+        result = grad(expression, wrt_list, disconnected_inputs=disconnected_inputs)
+        return result[0] if single else result
+    if expression.ndim != 1:
+        raise TypeError(f"jacobian: expected a vector expression, got {expression.ndim}-d; flatten it first")
+    results = []
+    for w in wrt_list:
+        i = lscalar("i")
+        row = grad(getitem(expression, i), w, disconnected_inputs=disconnected_inputs)
+        leaves = [v for v in graph_inputs([row]) if v is not i and not isinstance(v, Constant)]
+        results.append(JacobianRows(i, row, w, leaves)(shape(expression)[0], *leaves))
+    return results[0] if single else results
+
+
+def hessian(cost, wrt, disconnected_inputs="raise"):
+    """The matrix of second derivatives of a scalar cost with respect to a vector."""
+    single = isinstance(wrt, Variable)
+    wrt_list = [wrt] if single else list(wrt)
+    results = [jacobian(grad(cost, w, disconnected_inputs=disconnected_inputs), w,
+                        disconnected_inputs=disconnected_inputs) for w in wrt_list]
+    return results[0] if single else results
+
+
+def numeric_grad(f, values, eps):
+    """Central differences of the scalar function f(*values) with respect to each array."""
+    grads = []
+    for k, v in enumerate(values):
+        g = np.zeros_like(v, dtype="float64")
+        for idx in np.ndindex(*v.shape):
+            shifted = [x.copy() for x in values]
+            shifted[k][idx] = v[idx] + eps
+            up = float(f(*shifted))
+            shifted[k][idx] = v[idx] - eps
+            down = float(f(*shifted))
+            g[idx] = (up - down) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=None):
+    """Check grad() of `fun` at the point `pt` (a list of arrays) against central differences.
+
+    The output of fun is projected onto a random direction to make a scalar cost, so every
+    output element takes part. Raises AssertionError naming the input and the worst entry.
+    """
+    from .compile.function import function
+    from .ops.reduce import sum as sum_
+    from .tensor import tensor
+    rng = rng if rng is not None else np.random.default_rng(42)
+    pt = [np.array(p, dtype="float64" if np.asarray(p).dtype.kind in "iub" else np.asarray(p).dtype) for p in pt]
+    low_precision = any(p.dtype in (np.float16, np.float32) for p in pt)
+    eps = eps or (1e-3 if low_precision else 1e-6)
+    abs_tol = abs_tol if abs_tol is not None else (1e-2 if low_precision else 1e-6)
+    rel_tol = rel_tol if rel_tol is not None else (1e-2 if low_precision else 1e-5)
+    inputs = [tensor(p.dtype, (False,) * p.ndim, name=f"input{k}") for k, p in enumerate(pt)]
+    out = as_variable(fun(*inputs))
+    out_value = function(inputs, out)(*pt)
+    for _ in range(n_tests):
+        projection = as_variable(rng.normal(size=np.shape(out_value)).astype(out.dtype))
+        cost = sum_(out * projection)
+        cost_fn = function(inputs, cost)
+        symbolic = function(inputs, grad(cost, inputs, disconnected_inputs="ignore"))(*pt)
+        numeric = numeric_grad(cost_fn, pt, eps)
+        for k, (s, n) in enumerate(zip(symbolic, numeric)):
+            err = np.abs(s - n)
+            tol = abs_tol + rel_tol * np.abs(n)
+            if np.any(err > tol):
+                idx = np.unravel_index(np.argmax(err - tol), err.shape) if err.ndim else ()
+                raise AssertionError(
+                    f"verify_grad: gradient of input {k} (shape {pt[k].shape}) is wrong at index {idx}: "
+                    f"symbolic {np.asarray(s)[idx]:.6g}, finite differences {np.asarray(n)[idx]:.6g} "
+                    f"(max abs error {err.max():.3g})")

@@ -1,0 +1,184 @@
+"""The `T` namespace of the tutorial: `import minigraph.tensor as T`.
+
+Constructors (`T.dscalar('x')`, `T.dmatrices('a', 'b')`), the math functions, and the Python
+operators on variables (`x + y`, `x[1:]`, `x.T`, `x.sum(axis=0)`), all building graphs.
+"""
+import types as _types
+
+import numpy as np
+
+from .config import config
+from .gradient import grad, hessian, jacobian, verify_grad  # noqa: F401
+from .graph import Constant, Variable, as_variable
+from .ops import linalg as nlinalg  # noqa: F401
+from .ops import nnet as _nnet
+from .ops.blas import dot, outer  # noqa: F401
+from .ops.elemwise import (abs_, add, and_, cast, cos, eq, exp, expm1, fill, ge, gt, int_div,  # noqa: F401
+                           invert, le, log, log1p, lt, maximum, minimum, mod, mul, neg, neq,
+                           ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub, switch, tanh,
+                           true_div, zeros_like)
+from .ops.linalg import cholesky, det, logdet, matrix_inverse, solve  # noqa: F401
+from .ops.reduce import argmax, max, mean, min, prod, sum  # noqa: F401
+from .ops.shape import (alloc, arange, concatenate, diag, dimshuffle, flatten, getitem,  # noqa: F401
+                        inc_subtensor, Rebroadcast, reshape, set_subtensor, shape, stack, tril, triu)
+from .types import TensorType
+
+TensorVariable = Variable
+TensorConstant = Constant
+abs = abs_
+nnet = _types.SimpleNamespace(sigmoid=_nnet.sigmoid, softplus=_nnet.softplus, softmax=_nnet.softmax,
+                              log_softmax=_nnet.log_softmax, binary_crossentropy=_nnet.binary_crossentropy,
+                              categorical_crossentropy=_nnet.categorical_crossentropy)
+
+
+# --- constructors -----------------------------------------------------------------------------
+def tensor(dtype=None, broadcastable=None, name=None, ndim=None, shape=None):
+    """A symbolic input. `T.tensor('float64', (False, True))` is a column."""
+    if broadcastable is None:
+        if shape is not None:
+            broadcastable = tuple(s == 1 for s in shape)
+        else:
+            broadcastable = (False,) * (ndim or 0)
+    return Variable(TensorType(config.floatX if dtype in (None, "floatX") else dtype, broadcastable), name=name)
+
+
+def _make_constructor(ndim, dtype):
+    def constructor(name=None, dtype=dtype):
+        return tensor(dtype, (False,) * ndim, name=name)
+    return constructor
+
+
+def _make_plural(single):
+    def plural(*names):
+        # T.dmatrices('a', 'b') or T.dmatrices('a b'): one variable per name.
+        if len(names) == 1 and isinstance(names[0], str) and (" " in names[0] or "," in names[0]):
+            names = names[0].replace(",", " ").split()
+        if len(names) == 1 and isinstance(names[0], int):
+            return [single() for _ in range(names[0])]
+        return [single(n) for n in names]
+    return plural
+
+
+_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4, "row": None, "col": None}
+_PREFIXES = {"": None, "b": "int8", "w": "int16", "i": "int32", "l": "int64",
+             "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
+for _prefix, _dtype in _PREFIXES.items():
+    for _kind, _ndim in _KINDS.items():
+        if _ndim is None:
+            _pattern = (True, False) if _kind == "row" else (False, True)
+
+            def _single(name=None, dtype=_dtype, _pattern=_pattern):
+                return tensor(dtype, _pattern, name=name)
+        else:
+            _single = _make_constructor(_ndim, _dtype)
+        _single.__name__ = _prefix + _kind
+        globals()[_prefix + _kind] = _single
+        _plural_name = _prefix + ("matrices" if _kind == "matrix" else _kind + "s")
+        globals()[_plural_name] = _make_plural(_single)
+
+
+def constant(x, name=None, dtype=None):
+    data = np.asarray(x, dtype=dtype)
+    return as_variable(data, name=name)
+
+
+def as_tensor_variable(x, name=None):
+    return as_variable(x, name=name)
+
+
+def zeros(shape_, dtype=None):
+    shape_ = [shape_] if isinstance(shape_, int) else list(shape_)
+    return alloc(np.zeros((), dtype=dtype or config.floatX), *shape_)
+
+
+def ones(shape_, dtype=None):
+    shape_ = [shape_] if isinstance(shape_, int) else list(shape_)
+    return alloc(np.ones((), dtype=dtype or config.floatX), *shape_)
+
+
+def eye(n, dtype=None):
+    return diag(ones([n], dtype=dtype))
+
+
+def transpose(x, axes=None):
+    x = as_variable(x)
+    return dimshuffle(x, tuple(reversed(range(x.ndim))) if axes is None else axes)
+
+
+def addbroadcast(x, *axes):
+    """Mark dimensions of x as broadcastable (checked when the graph runs)."""
+    return Rebroadcast(axes)(x)
+
+
+def log_softmax(x):
+    return _nnet.log_softmax(x)
+
+
+def clip(x, lo, hi):
+    return minimum(maximum(x, lo), hi)
+
+
+def sigmoid(x):
+    return _nnet.sigmoid(x)
+
+
+def softplus(x):
+    return _nnet.softplus(x)
+
+
+def softmax(x):
+    return _nnet.softmax(x)
+
+
+
+
+# --- operators on variables ---------------------------------------------------------------------
+# Attached here rather than in graph.py so the graph module stays free of op imports.
+def _binary(fn, reflected=False):
+    if reflected:
+        return lambda self, other: fn(other, self)
+    return lambda self, other: fn(self, other)
+
+
+_OPERATORS = {
+    "__add__": _binary(add), "__radd__": _binary(add, True),
+    "__sub__": _binary(sub), "__rsub__": _binary(sub, True),
+    "__mul__": _binary(mul), "__rmul__": _binary(mul, True),
+    "__truediv__": _binary(true_div), "__rtruediv__": _binary(true_div, True),
+    "__floordiv__": _binary(int_div), "__rfloordiv__": _binary(int_div, True),
+    "__mod__": _binary(mod), "__rmod__": _binary(mod, True),
+    "__pow__": _binary(pow), "__rpow__": _binary(pow, True),
+    "__gt__": _binary(gt), "__lt__": _binary(lt), "__ge__": _binary(ge), "__le__": _binary(le),
+    "__and__": _binary(and_), "__rand__": _binary(and_, True),
+    "__or__": _binary(or_), "__ror__": _binary(or_, True),
+    "__neg__": neg, "__abs__": abs_, "__invert__": invert,
+    "__pos__": lambda self: self,
+    "__getitem__": getitem,
+    "__matmul__": _binary(dot), "__rmatmul__": _binary(dot, True),
+}
+for _name, _fn in _OPERATORS.items():
+    setattr(Variable, _name, _fn)
+
+
+def _bool(self):
+    raise TypeError(f"the truth value of symbolic variable {self} is unknown until the graph runs; "
+                    f"use T.switch(cond, a, b) for a symbolic if, or compare the computed values")
+
+
+def _iter(self):
+    raise TypeError(f"cannot iterate over symbolic variable {self}: its length is unknown until the graph runs")
+
+
+Variable.__bool__ = _bool
+Variable.__iter__ = _iter
+Variable.T = property(lambda self: transpose(self))
+Variable.shape = property(lambda self: shape(self))
+Variable.size = property(lambda self: prod(shape(self)))
+_METHODS = {"sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "dot": dot,
+            "reshape": lambda self, *s, **kw: reshape(self, s[0] if len(s) == 1 else s, **kw),
+            "flatten": flatten, "dimshuffle": lambda self, *order: dimshuffle(
+                self, order[0] if len(order) == 1 and isinstance(order[0], (list, tuple)) else order),
+            "astype": cast, "exp": exp, "log": log, "sqrt": sqrt, "transpose": transpose,
+            "clip": clip, "argmax": argmax}
+for _name, _fn in _METHODS.items():
+    setattr(Variable, _name, _fn)
