@@ -39,7 +39,7 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
         result = api.generate_assignment(name, force=True, create=True)
         if not result["success"]:
             raise ReleaseError(f"nbgrader generate_assignment failed for {settings.source / name}:\n"
-                               f"{result.get('error') or result.get('log')}")
+                               f"{result.get('log', '')[-3000:]}")
         dest = settings.release / name
         if dest.exists():
             shutil.rmtree(dest)

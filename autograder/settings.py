@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -115,3 +116,14 @@ class Settings:
         cfg.LimitOutput.max_lines = self.max_lines
         cfg.LimitOutput.max_traceback = self.max_traceback
         return cfg
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader shells out to `alembic` (gradebook migrations) by name; running `.venv/bin/python`
+    without activating the venv would leave it off PATH."""
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+ensure_venv_on_path()

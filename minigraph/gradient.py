@@ -23,6 +23,7 @@ class DisconnectedInputError(ValueError):
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """d(cost)/d(wrt) for a scalar cost; `wrt` a variable or a list (then a list is returned)."""
     from .ops.elemwise import cast, fill, zeros_like
+    from .ops.shape import Rebroadcast
     cost = as_variable(cost)
     if cost.ndim != 0:
         raise TypeError(f"grad: the cost must be a scalar, but {cost} is {cost.ndim}-d ({cost.type}). "
@@ -60,6 +61,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                 raise RuntimeError(f"{node.op}.grad gave a {g.ndim}-d gradient for {inp} ({inp.type})")
             if g.dtype != inp.dtype:
                 g = cast(g, inp.dtype)
+            lost = [d for d, (ib, gb) in enumerate(zip(inp.broadcastable, g.broadcastable)) if ib and not gb]
+            if lost:     # the op couldn't tell statically that these dims have size 1; they do
+                g = Rebroadcast(lost)(g)
             grads[id(inp)] = g if id(inp) not in grads else grads[id(inp)] + g
 
     connected = ancestors([cost])
@@ -186,7 +190,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=No
     eps = eps or (1e-3 if low_precision else 1e-6)
     abs_tol = abs_tol if abs_tol is not None else (1e-2 if low_precision else 1e-6)
     rel_tol = rel_tol if rel_tol is not None else (1e-2 if low_precision else 1e-5)
-    inputs = [tensor(p.dtype, (False,) * p.ndim, name=f"input{k}") for k, p in enumerate(pt)]
+    inputs = [tensor(p.dtype, [n == 1 for n in p.shape], name=f"input{k}") for k, p in enumerate(pt)]
     out = as_variable(fun(*inputs))
     out_value = function(inputs, out)(*pt)
     for _ in range(n_tests):

@@ -31,7 +31,7 @@ def evaluate(outputs, bindings):
 def annotate(error, node, args):
     """The same kind of error, saying which op failed, on what shapes, built where."""
     message = str(error)
-    if "built at" not in message:
+    if "built at" not in message.lower():
         shapes = ", ".join(str(getattr(a, "shape", "?")) for a in args)
         message = (f"{node.op} failed on inputs of shape {shapes}: {message} "
                    f"(built at {node.site[0]}, line {node.site[1]})")

@@ -1,0 +1,193 @@
+"""Parent-side steps around execution: find submissions, sanitize notebooks, save scores.
+
+Everything that reads or writes the gradebook happens here, in the one process that owns it.
+Sanitizing = nbgrader's own preprocessors (clear outputs, de-duplicate ids, restore kernelspec and
+locked cells from the gradebook) plus what nbgrader does not do: detect and *report* edited or deleted
+locked cells, put deleted ones back in their place, and explain missing/renamed/corrupt notebooks.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader import utils as nbu
+from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from .settings import Settings
+
+log = logging.getLogger("autograder")
+
+
+@dataclass
+class Submission:
+    student: str
+    assignment: str
+    path: Path  # folder with the student's notebooks for this assignment
+
+    @property
+    def key(self) -> str:
+        return f"{self.student}/{self.assignment}"
+
+
+@dataclass
+class PreparedNotebook:
+    notebook: str
+    nb: object | None          # sanitized notebook, None when it cannot be graded
+    problem: str = ""          # why it cannot be graded (missing, corrupt, ...)
+    flags: list[str] = field(default_factory=list)
+
+
+class PrepError(Exception):
+    pass
+
+
+def discover(root: Path, assignments: list[str]) -> list[Submission]:
+    """nbgrader layout: ROOT/<student>/<assignment>/*.ipynb. A student folder that is itself an
+    assignment (ROOT/<student>/*.ipynb, as a single-assignment CI repository has) also works when
+    exactly one assignment is known."""
+    found = []
+    if not root.is_dir():
+        raise PrepError(f"submissions folder not found: {root}")
+    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for assignment in assignments:
+            if (student_dir / assignment).is_dir():
+                found.append(Submission(student_dir.name, assignment, student_dir / assignment))
+    return found
+
+
+def submission_digest(sub: Submission, settings: Settings) -> str:
+    """Identity of what is being graded: the student's files and the released assignment."""
+    h = hashlib.sha256()
+    for base in (sub.path, settings.release_build / sub.assignment):
+        for f in sorted(p for p in base.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def resources(settings: Settings, sub: Submission, notebook: str) -> dict:
+    return {"nbgrader": {"notebook": notebook, "assignment": sub.assignment, "student": sub.student,
+                         "db_url": settings.gradebook_url}}
+
+
+class _TrackingOverwriteCells(OverwriteCells):
+    """nbgrader's restore of locked cells from the gradebook, remembering what it had to change.
+    The checksum comparison is ours (against the released cell): the gradebook's checksum includes the
+    hidden tests that the student never saw, so it differs for every untouched test cell."""
+
+    changes: list
+
+    def report_change(self, name, attr, old, new):
+        if attr != "checksum":
+            self.changes.append(f"{name}: {attr} changed from {old} to {new} (restored)")
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNotebook:
+    path = sub.path / f"{notebook}.ipynb"
+    released_path = settings.release_build / sub.assignment / f"{notebook}.ipynb"
+    if not path.exists():
+        others = sorted(p.name for p in sub.path.glob("*.ipynb")
+                        if p.stem not in _expected_notebooks(settings, sub.assignment))
+        hint = f"; found unexpected {', '.join(others)} — renamed? notebooks must keep their names" if others else ""
+        return PreparedNotebook(notebook, None, f"missing {notebook}.ipynb{hint}")
+    try:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:
+        return PreparedNotebook(notebook, None, f"corrupt {path.name}: {type(exc).__name__}: {str(exc)[:200]}")
+    released = nbformat.read(released_path, as_version=4)
+    res = resources(settings, sub, notebook)
+    flags: list[str] = []
+    try:
+        nb, _ = ClearOutput().preprocess(nb, res)
+        nb, _ = DeduplicateIds().preprocess(nb, res)
+        flags += _restore_locked_cells(nb, released)
+        nb, _ = OverwriteKernelspec().preprocess(nb, res)
+        overwrite = _TrackingOverwriteCells()
+        overwrite.changes = []
+        nb, _ = overwrite.preprocess(nb, res)
+        flags += overwrite.changes
+        nb, _ = CheckCellMetadata().preprocess(nb, res)
+    except Exception as exc:
+        return PreparedNotebook(notebook, None,
+                                f"unusable {path.name}: {type(exc).__name__}: {str(exc)[:200]}", flags)
+    return PreparedNotebook(notebook, nb, "", flags)
+
+
+def _restore_locked_cells(nb, released) -> list[str]:
+    """Flag locked cells whose text differs from the release, and put deleted ones back after the
+    nearest preceding cell that is still there (order taken from the release)."""
+    flags = []
+    rel_cells = [c for c in released.cells if _grade_id(c)]
+    locked = {_grade_id(c): c for c in rel_cells if nbu.is_locked(c)}
+    present = {}
+    for i, cell in enumerate(nb.cells):
+        gid = _grade_id(cell)
+        if gid in locked:
+            present[gid] = i
+            original = locked[gid]
+            if (cell.cell_type != original.cell_type or cell.metadata.get("nbgrader") != original.metadata.nbgrader
+                    or nbu.compute_checksum(cell) != nbu.compute_checksum(original)):
+                flags.append(f"{gid}: locked cell was edited (restored)")
+                # Whole cell, metadata included: flipping `grade` or `points` must not stick either.
+                nb.cells[i] = copy.deepcopy(original)
+    order = [_grade_id(c) for c in rel_cells]
+    for pos, gid in enumerate(order):
+        if gid in locked and gid not in present:
+            flags.append(f"{gid}: locked cell was deleted (restored)")
+            after = -1
+            for prev in reversed(order[:pos]):
+                idx = next((i for i, c in enumerate(nb.cells) if _grade_id(c) == prev), None)
+                if idx is not None:
+                    after = idx
+                    break
+            nb.cells.insert(after + 1, copy.deepcopy(locked[gid]))
+            present[gid] = after + 1
+    return flags
+
+
+def _expected_notebooks(settings: Settings, assignment: str) -> list[str]:
+    return sorted(p.stem for p in (settings.release_build / assignment).glob("*.ipynb"))
+
+
+def expected_notebooks(settings: Settings, assignment: str) -> list[str]:
+    return _expected_notebooks(settings, assignment)
+
+
+def support_files(settings: Settings, sub: Submission) -> dict[str, bytes]:
+    """Files the kernel's working folder gets: the student's extra files, then the instructor's
+    versions of the assignment's data files on top (as nbgrader does)."""
+    files: dict[str, bytes] = {}
+    for base, trusted in ((sub.path, False), (settings.source / sub.assignment, True)):
+        for f in sorted(base.rglob("*")):
+            rel = f.relative_to(base)
+            if f.is_file() and f.suffix != ".ipynb" and not any(part.startswith(".") for part in rel.parts):
+                if trusted or f.stat().st_size < 10 * 2**20:
+                    files[str(rel)] = f.read_bytes()
+    return files
+
+
+def save_scores(settings: Settings, sub: Submission, notebook: str, nb) -> object:
+    """Output limits and scores: nbgrader's LimitOutput and SaveAutoGrades, in the writer process."""
+    res = resources(settings, sub, notebook)
+    limit = LimitOutput(max_lines=settings.max_lines, max_traceback=settings.max_traceback)
+    nb, _ = limit.preprocess(nb, res)
+    nb, _ = SaveAutoGrades().preprocess(nb, res)
+    return nb
+
+
+def zero_scores(gb, sub: Submission, notebook: str) -> None:
+    """A notebook we could not run scores zero — explicitly, so it needs no manual grading."""
+    snb = gb.find_submission_notebook(notebook, sub.assignment, sub.student)
+    for grade in snb.grades:
+        grade.auto_score = 0
+        grade.needs_manual_grade = False
+    gb.db.commit()

@@ -1,0 +1,187 @@
+"""A batch: sanitize in the writer process, execute on any concurrent.futures.Executor, write back.
+
+    grade(settings, submissions, executor)   # ProcessPoolExecutor, Dask's client.get_executor(), ...
+
+The parent process is the only one that opens the gradebook (nbgrader's SQLite gradebook is not safe
+for concurrent writers); workers get a notebook as text and return it executed. Each finished
+submission is recorded in a journal *after* its scores are committed, so a batch killed at any point
+and started again regrades exactly the submissions without a journal entry — nothing lost, and
+nothing doubled because nbgrader's update_or_create keeps one row per student/assignment/cell.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import logging
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from . import prepare, sandbox
+from .prepare import Submission
+from .settings import Settings
+from .worker import execute_notebook
+
+log = logging.getLogger("autograder")
+
+
+class InlineExecutor(cf.Executor):
+    """Runs each task at submit time in this process: the sequential reference path (--jobs 1)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def make_executor(jobs: int, dask_address: str | None = None) -> cf.Executor:
+    if dask_address:
+        from distributed import Client
+        return Client(dask_address).get_executor()
+    if jobs <= 1:
+        return InlineExecutor()
+    # spawn: workers start clean, without the parent's gradebook connections or threads.
+    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+
+
+def journal_path(settings: Settings, sub: Submission) -> Path:
+    return settings.journal / sub.assignment / f"{sub.student}.json"
+
+
+def load_journal(settings: Settings, sub: Submission) -> dict | None:
+    try:
+        return json.loads(journal_path(settings, sub).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def lock_down(settings: Settings, submission_roots: list[Path]) -> None:
+    """Defence in depth behind the jail: instructor-only folders are not world-accessible."""
+    settings.build.mkdir(parents=True, exist_ok=True)
+    os.chmod(settings.build, 0o700)
+    if settings.gradebook_url.startswith("sqlite:///"):
+        db = Path(settings.gradebook_url[len("sqlite:///"):])
+        if db.exists():
+            os.chmod(db, 0o600)
+
+
+def grade(settings: Settings, submissions: list[Submission], executor: cf.Executor | None = None,
+          force: bool = False, on_done=None) -> list[dict]:
+    """Grade submissions; return one report entry per submission (graded now or earlier)."""
+    roots = sorted({s.path.parent.parent for s in submissions})
+    lock_down(settings, roots)
+    hidden = [str(settings.build), str(settings.source), *map(str, roots)]
+    if settings.sandbox:
+        sandbox.preflight(hidden)
+    digests = {s.key: prepare.submission_digest(s, settings) for s in submissions}
+    entries: dict[str, dict] = {}
+    pending = []
+    for sub in submissions:
+        done = load_journal(settings, sub)
+        if not force and done and done.get("digest") == digests[sub.key]:
+            entries[sub.key] = done
+        else:
+            pending.append(sub)
+    if not pending:
+        return [entries[s.key] for s in submissions]
+    log.info("grading %d submission(s), %d already graded", len(pending), len(submissions) - len(pending))
+    own_executor = executor is None
+    executor = executor or make_executor(settings.jobs)
+    try:
+        with Gradebook(settings.gradebook_url, settings.course_id) as gb:
+            futures, state = {}, {}
+            for sub in pending:
+                entry = _start_submission(gb, settings, sub, digests[sub.key])
+                state[sub.key] = entry
+                for nb_name, prepared in entry.pop("_prepared").items():
+                    if prepared.nb is None:
+                        continue
+                    task = _task(settings, sub, nb_name, prepared.nb, hidden)
+                    futures[executor.submit(execute_notebook, task)] = (sub, nb_name)
+                if entry["_waiting"] == 0:
+                    _finish(settings, sub, entry, entries, on_done)
+            for fut in cf.as_completed(futures):
+                sub, nb_name = futures[fut]
+                entry = state[sub.key]
+                _record(gb, settings, sub, nb_name, fut, entry)
+                entry["_waiting"] -= 1
+                if entry["_waiting"] == 0:
+                    _finish(settings, sub, entry, entries, on_done)
+    finally:
+        if own_executor:
+            executor.shutdown(wait=True, cancel_futures=True)
+    return [entries[s.key] for s in submissions]
+
+
+def _task(settings, sub, nb_name, nb, hidden) -> dict:
+    return {
+        "key": f"{sub.key}/{nb_name}", "nb": nbformat.writes(nb),
+        "files": prepare.support_files(settings, sub),
+        "cell_timeout": settings.cell_timeout, "notebook_timeout": settings.notebook_timeout,
+        "memory_mb": settings.memory_mb, "max_output_bytes": settings.max_output_bytes,
+        "sandbox": settings.sandbox, "extra_hidden": hidden,
+    }
+
+
+def _start_submission(gb, settings: Settings, sub: Submission, digest: str) -> dict:
+    gb.update_or_create_student(sub.student)
+    gb.update_or_create_submission(sub.assignment, sub.student)
+    entry = {"student": sub.student, "assignment": sub.assignment, "digest": digest,
+             "notebooks": {}, "_prepared": {}, "_waiting": 0}
+    for nb_name in prepare.expected_notebooks(settings, sub.assignment):
+        prepared = prepare.sanitize(settings, sub, nb_name)
+        entry["notebooks"][nb_name] = {"status": "ok" if prepared.nb is not None else "not graded",
+                                       "problems": [prepared.problem] if prepared.problem else [],
+                                       "flags": prepared.flags}
+        entry["_prepared"][nb_name] = prepared
+        if prepared.nb is None:
+            prepare.zero_scores(gb, sub, nb_name)
+        else:
+            entry["_waiting"] += 1
+    return entry
+
+
+def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Future, entry: dict) -> None:
+    info = entry["notebooks"][nb_name]
+    try:
+        result = fut.result()
+    except Exception as exc:  # the worker itself failed (not the student's code): say so, score 0
+        info["status"] = "infrastructure error"
+        info["problems"].append(f"{type(exc).__name__}: {exc}"[:500])
+        prepare.zero_scores(gb, sub, nb_name)
+        return
+    nb = nbformat.reads(result["nb"], as_version=4)
+    if result["status"] != "ok":
+        info["status"] = result["status"]
+        info["problems"].append(result["reason"])
+    if result["truncated"]:
+        info["flags"].append(f"output truncated in {len(result['truncated'])} cell(s)")
+    info["seconds"] = result["seconds"]
+    nb = prepare.save_scores(settings, sub, nb_name, nb)
+    out = settings.autograded / sub.student / sub.assignment / f"{nb_name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+
+
+def _finish(settings: Settings, sub: Submission, entry: dict, entries: dict, on_done) -> None:
+    entry.pop("_waiting", None)
+    entry.pop("_prepared", None)
+    entry["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    _write_atomic(journal_path(settings, sub), json.dumps(entry, indent=1))
+    entries[sub.key] = entry
+    if on_done:
+        on_done(entry)

@@ -1,0 +1,197 @@
+"""Execute one notebook in a jailed kernel. Runs in a pool worker (process, thread or Dask worker).
+
+Pure function of its input: it never touches the gradebook (the single writer is the parent), so any
+`concurrent.futures.Executor` can run it. What it defends against:
+- a cell that runs too long: nbclient interrupts it after `cell_timeout`, we record an error on it;
+- a loop that ignores SIGINT: a watchdog kills the kernel at `notebook_timeout`;
+- a kernel that dies (os._exit, segfault, memory): the notebook gets a reason, never a crash here;
+- a flood of output: capped per cell while it streams, so the worker's memory stays bounded;
+- a student silencing exceptions (custom exception handlers): a cell whose execute_reply says
+  "error" always ends up with an error output, so nbgrader cannot score it as passed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from traitlets import List as TList
+
+from . import sandbox
+
+
+class JailedKernelManager(AsyncKernelManager):
+    jail_prefix = TList()
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        # The jail becomes the kernel via exec, so the pid jupyter_client tracks is the kernel's.
+        return list(self.jail_prefix) + super().format_kernel_cmd(extra_arguments)
+
+
+def _error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a per-cell output budget and a record of what each cell's reply said."""
+
+    def __init__(self, nb, max_output_bytes: int, **kw):
+        super().__init__(nb, **kw)
+        self.max_output_bytes = max_output_bytes
+        self.used: dict[int, int] = {}
+        self.truncated: set[int] = set()
+        self.replies: dict[int, str] = {}
+        self.timed_out: set[int] = set()
+        self.current = -1
+        self.on_cell_start = self._start
+        self.on_cell_executed = self._executed
+
+    def _start(self, cell, cell_index):
+        self.current = cell_index
+
+    def _executed(self, cell, cell_index, execute_reply):
+        self.replies[cell_index] = (execute_reply or {}).get("content", {}).get("status", "none")
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.timed_out.add(self.current)
+        return await super()._async_handle_timeout(timeout, cell)
+
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None:
+            return None
+        size = len(json.dumps(out, default=str))
+        left = self.max_output_bytes - self.used.get(cell_index, 0)
+        if size <= left:
+            self.used[cell_index] = self.used.get(cell_index, 0) + size
+            return out
+        self.used[cell_index] = self.max_output_bytes
+        if cell_index in self.truncated:
+            return None
+        self.truncated.add(cell_index)
+        marker = f"\n... output truncated by the autograder (over {self.max_output_bytes} bytes) ...\n"
+        if out.get("output_type") == "stream" and left > 200:
+            out["text"] = out["text"][: left - 200] + marker
+            return out
+        return new_output("stream", name="stderr", text=marker)
+
+
+def execute_notebook(task: dict) -> dict:
+    """task: {key, nb (json str), files {relpath: bytes}, cell_timeout, notebook_timeout, memory_mb,
+    max_output_bytes, sandbox, extra_hidden}. Returns {key, nb, status, reason, seconds, truncated}."""
+    start = time.monotonic()
+    nb = nbformat.reads(task["nb"], as_version=4)
+    result = {"key": task["key"], "status": "ok", "reason": "", "truncated": []}
+    with sandbox.slot(task["sandbox"]) as slot:
+        for rel, data in task.get("files", {}).items():
+            dest = slot.workdir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        if task["sandbox"]:
+            for root, dirs, files in os.walk(slot.workdir):
+                for name in dirs + files:
+                    os.chown(os.path.join(root, name), slot.uid, slot.gid)
+        km = JailedKernelManager(kernel_name="python3")
+        km.connection_file = str(slot.workdir / ".kernel.json")
+        limits = {"as": task["memory_mb"] * 2**20, "fsize": 256 * 2**20, "core": 0}
+        if task["sandbox"]:
+            limits["nproc"] = 256  # per uid, and each slot has its own uid
+        spec = sandbox.jail_spec(slot, sandbox.kernel_env(slot.workdir), limits,
+                                 task.get("extra_hidden", []), chown=[km.connection_file])
+        if not task["sandbox"]:
+            spec.update(namespace=False, uid=None, chown=[])
+        km.jail_prefix = sandbox.launcher_cmd(spec)
+        client = GradingClient(
+            nb, task["max_output_bytes"], km=km, timeout=task["cell_timeout"],
+            interrupt_on_timeout=True, allow_errors=True, shell_timeout_interval=1,
+            startup_timeout=60, kernel_name="python3", record_timing=False,
+            resources={"metadata": {"path": str(slot.workdir)}})
+        killed = threading.Event()
+
+        def watchdog():
+            # Backstop for code that ignores SIGINT: kill the whole kernel when the notebook is over time.
+            if not done.wait(task["notebook_timeout"]):
+                killed.set()
+                pid = getattr(km.provisioner, "pid", None) if km.provisioner else None
+                if pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+        done = threading.Event()
+        threading.Thread(target=watchdog, daemon=True).start()
+        try:
+            client.execute(cwd=str(slot.workdir))
+        except DeadKernelError:
+            result["status"] = "kernel_died"
+            result["reason"] = _death_reason(km, killed.is_set(), task["notebook_timeout"])
+        except Exception as exc:  # anything else is still this notebook's problem, not the batch's
+            result["status"] = "error"
+            result["reason"] = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            done.set()
+            _stop_kernel(client, km)
+    _mark_unscored_cells(client, nb, result, task["cell_timeout"])
+    result["truncated"] = sorted(client.truncated)
+    result["nb"] = nbformat.writes(nb)
+    result["seconds"] = round(time.monotonic() - start, 3)
+    return result
+
+
+def _stop_kernel(client: GradingClient, km: JailedKernelManager) -> None:
+    # We own the kernel manager, so nbclient leaves the kernel alone; close its sockets (a long-lived
+    # worker would otherwise leak descriptors) and kill it. The slot's cleanup kills any child it left.
+    if client.kc is not None:
+        try:
+            client.kc.stop_channels()
+        except Exception:
+            pass
+    proc = getattr(km.provisioner, "process", None) if km.provisioner else None
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        try:
+            proc.wait(10)
+        except Exception:
+            pass
+    try:
+        km.cleanup_resources()
+    except Exception:
+        pass
+
+
+def _death_reason(km, watchdog_fired: bool, notebook_timeout: int) -> str:
+    if watchdog_fired:
+        return f"notebook ran over {notebook_timeout} s; kernel killed"
+    proc = getattr(km.provisioner, "process", None) if km.provisioner else None
+    code = proc.poll() if proc is not None else None
+    if code is None:
+        return "kernel died"
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed; out of memory?)"}.get(name, "")
+        return f"kernel died: signal {name}{hint}"
+    return f"kernel died: exit code {code}"
+
+
+def _mark_unscored_cells(client: GradingClient, nb, result: dict, cell_timeout: int) -> None:
+    """nbgrader gives full marks to a grade cell without an error output; make sure every cell that
+    did not really pass carries one."""
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if i in client.timed_out and not has_error:
+            cell.outputs.append(_error("CellTimeoutError", f"cell ran over {cell_timeout} s and was interrupted"))
+        elif i not in client.replies and result["status"] != "ok":
+            cell.outputs.append(_error("NotExecuted", result["reason"] or "notebook did not finish"))
+        elif client.replies.get(i, "ok") != "ok" and not has_error:
+            cell.outputs.append(_error("ExecutionError", f"the kernel reported status {client.replies[i]!r}"))
