@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 ## test: the whole suite (library, course notebooks, autograder), then the CUDA-simulator tests
 test: install
-	$(PY) -m pytest tests -x -q -p no:cacheprovider --ignore=tests/gpu
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/gpu
 	@if [ -d tests/gpu ]; then NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest tests/gpu -q -p no:cacheprovider; fi
 
 ## course: build the student release, autograde reference solutions and sample submissions, print grades

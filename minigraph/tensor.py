@@ -170,6 +170,8 @@ def _iter(self):
 
 
 Variable.__bool__ = _bool
+# NumPy must hand `array * variable` to Variable.__rmul__ instead of looping over the array.
+Variable.__array_ufunc__ = None
 Variable.__iter__ = _iter
 Variable.T = property(lambda self: transpose(self))
 Variable.shape = property(lambda self: shape(self))

@@ -211,6 +211,13 @@ def test_eval_caches_its_function():
     assert len(z._eval_cache) == 1
 
 
+def test_numpy_values_on_the_left_build_graphs():
+    x = T.dvector("x")
+    for expr in (np.ones(2) * x, np.float64(3.0) + x, np.array([1.0, 2.0]) - x):
+        assert isinstance(expr, theano.Variable)
+    np.testing.assert_allclose((np.array([1.0, 2.0]) - x).eval({x: [1.0, 1.0]}), [0.0, 1.0])
+
+
 def test_symbolic_truth_value_is_a_clear_error():
     x = T.dscalar("x")
     with pytest.raises(TypeError, match="switch"):
