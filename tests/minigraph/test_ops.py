@@ -228,3 +228,29 @@ def test_solve():
     np.testing.assert_allclose(function([a, b], theano.linalg.solve(a, b))(av, bv), np.linalg.solve(av, bv))
     verify_grad(theano.linalg.solve, [av, bv])
     verify_grad(theano.linalg.solve, [av, anyreal(3, 2)])
+
+
+def test_argmax_clip_addbroadcast_alloc():
+    x = T.dmatrix("x")
+    xv = anyreal(3, 4)
+    col = T.addbroadcast(x[:, :1], 1)
+    assert col.broadcastable == (False, True)
+    f = function([x], [T.argmax(x, axis=1), x.argmax(), T.clip(x, -0.5, 0.5), x + col,
+                       T.alloc(2.0, 2, 3)])
+    am, am_all, clipped, shifted, filled = f(xv)
+    np.testing.assert_array_equal(am, xv.argmax(1))
+    assert am_all == xv.argmax()
+    np.testing.assert_allclose(clipped, np.clip(xv, -0.5, 0.5))
+    np.testing.assert_allclose(shifted, xv + xv[:, :1])
+    np.testing.assert_allclose(filled, np.full((2, 3), 2.0))
+    with pytest.raises(ValueError, match="addbroadcast: dimension 1 of .* has size 4"):
+        function([x], T.addbroadcast(x, 1))(xv)
+    verify_grad(lambda x: x + T.addbroadcast(x[:, :1], 1) ** 2, [xv])
+    verify_grad(lambda s: T.alloc(s, 2, 3) * T.arange(3), [np.array(1.5)])
+    verify_grad(lambda x: T.clip(x, -0.5, 0.5) * x, [xv])
+
+
+def test_inc_subtensor_gradients():
+    verify_grad(lambda x, y: T.inc_subtensor(x[1:3], y), [anyreal(5), anyreal(2)])
+    verify_grad(lambda x, y: T.set_subtensor(x[::2], y * 3), [anyreal(5), anyreal(3)])
+    verify_grad(lambda x, y: T.inc_subtensor(x[:, 1], y), [anyreal(3, 4), anyreal(3)])
