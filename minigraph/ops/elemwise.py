@@ -91,6 +91,8 @@ class Elemwise(Op):
 
     def pp(self, node, args):
         s = self.scalar_op
+        if hasattr(s, "pretty"):            # a fused Composite prints as its formula
+            return s.pretty.format(*args)
         if s.symbol and len(args) == 2:
             return f"({args[0]} {s.symbol} {args[1]})"
         if s.symbol and len(args) == 1:
@@ -161,7 +163,7 @@ _mul = _scalar("mul", 2, np.multiply, lambda i, o, gz: [gz * i[1], gz * i[0]], "
 _true_div = _scalar("true_div", 2, np.true_divide,
                     lambda i, o, gz: [gz / i[1], -gz * o / i[1]], "({0} / {1})", "/", 20, out="float")
 _int_div = _scalar("int_div", 2, np.floor_divide, _int_div_grad, "({0} // {1})", "//", 20)
-_mod = _scalar("mod", 2, np.mod, lambda i, o, gz: [gz, None], "({0} % {1})", "%", 20)
+_mod = _scalar("mod", 2, np.mod, lambda i, o, gz: [gz, -gz * int_div(i[0], i[1])], "({0} % {1})", "%", 20)
 _pow = _scalar("pow", 2, np.power, _pow_grad, "({0} ** {1})", "**", 30)
 _maximum = _scalar("maximum", 2, np.maximum, lambda i, o, gz: [gz * ge(i[0], i[1]), gz * lt(i[0], i[1])],
                    "max({0}, {1})")
