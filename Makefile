@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= autograder/samples/submitted
 JOBS ?= $(shell nproc)
 
-.PHONY: install test test-fast test-gpu course release autograde feedback export lab bench clean
+.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean
 
 install: $(STAMP)
 
@@ -19,10 +19,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## test: the whole suite (library, course notebooks, autograder), then the CUDA-simulator tests
+## test: the whole suite (library, course notebooks, autograder), then the CUDA-simulator tests, then e2e
 test: install
-	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/gpu
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/gpu --ignore=tests/e2e
 	@if [ -d tests/gpu ]; then NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest tests/gpu -q -p no:cacheprovider; fi
+	@$(MAKE) --no-print-directory e2e
+
+## e2e: a student's session in headless Chromium (JupyterLab on the release), and binder/postBuild in a
+## fresh venv; screenshots and logs in tests/e2e/output/
+e2e: install chromium
+	$(PY) -m pytest tests/e2e -q -p no:cacheprovider
+
+# Debian's Chromium, which Playwright drives (never `playwright install`: it downloads its own browser).
+chromium:
+	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 ## course: build the student release, autograde reference solutions and sample submissions, print grades
 course: install
@@ -41,9 +52,12 @@ export: install
 	$(PY) -m autograder export
 
 lab: install release
+	cp binder/welcome.ipynb release/welcome.ipynb
 	$(VENV)/bin/jupyter lab --notebook-dir=release
 
+## bench: minigraph (numba) vs numpy, hand-written numba, and JAX/PyTorch CPU (PEERS=1 installs them)
 bench: install
+	@if [ "$(PEERS)" = 1 ]; then $(PY) -m pip install --quiet torch==2.13.0 jax jaxlib; fi
 	$(PY) bench/run.py
 
 clean:

@@ -89,7 +89,10 @@ def main(argv: list[str]) -> None:
     if spec.get("check"):
         # Preflight mode: prove the Python stack is reachable from inside the jail.
         os.execve(sys.executable, [sys.executable, "-c", "import ipykernel, numpy"], spec["env"])
-    os.execve(cmd[0], cmd, spec["env"])
+    env = dict(spec["env"])
+    if "JPY_PARENT_PID" in os.environ:  # lets the kernel exit by itself if its worker dies
+        env["JPY_PARENT_PID"] = os.environ["JPY_PARENT_PID"]
+    os.execve(cmd[0], cmd, env)
 
 
 if __name__ == "__main__":

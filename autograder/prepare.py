@@ -7,9 +7,13 @@ locked cells, put deleted ones back in their place, and explain missing/renamed/
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import importlib
 import logging
+import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +50,46 @@ class PrepError(Exception):
     pass
 
 
+class _Borrowed:
+    """A gradebook handed to nbgrader code that would otherwise open (and close) its own."""
+
+    def __init__(self, gb):
+        self._gb = gb
+
+    def __enter__(self):
+        return self._gb
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self._gb, name)
+
+
+_GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preprocessors.saveautogrades",
+                    "nbgrader.preprocessors.overwritekernelspec")
+
+
+@contextlib.contextmanager
+def borrowed_gradebook(gb):
+    """Let nbgrader's preprocessors use our open gradebook. Each of them otherwise builds a new
+    engine and re-inspects the schema per notebook (~0.2 s each), which on a small machine is CPU
+    taken from the workers. Only the writer process does this, one notebook at a time."""
+    mods = [importlib.import_module(m) for m in _GRADEBOOK_USERS]
+    saved = [m.Gradebook for m in mods]
+    for m in mods:
+        m.Gradebook = lambda *a, **k: _Borrowed(gb)
+    try:
+        with warnings.catch_warnings():
+            # nbgrader's update_or_create_submission trips SQLAlchemy 2's autoflush warning on a
+            # long-lived session; the rows are written correctly (the tests compare them).
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            yield
+    finally:
+        for m, original in zip(mods, saved):
+            m.Gradebook = original
+
+
 def discover(root: Path, assignments: list[str]) -> list[Submission]:
     """nbgrader layout: ROOT/<student>/<assignment>/*.ipynb. A student folder that is itself an
     assignment (ROOT/<student>/*.ipynb, as a single-assignment CI repository has) also works when
@@ -58,6 +102,38 @@ def discover(root: Path, assignments: list[str]) -> list[Submission]:
             if (student_dir / assignment).is_dir():
                 found.append(Submission(student_dir.name, assignment, student_dir / assignment))
     return found
+
+
+def unpack_zips(root: Path, dest: Path, assignments: list[str]) -> Path:
+    """A folder of `<student>.zip` files (what an LMS download or nbgrader's zip collection gives)
+    becomes the usual `<student>/<assignment>/` layout under `dest`. Zips holding notebooks at the
+    top level go to the only assignment, or to the one whose notebook names they match."""
+    import zipfile
+
+    zips = sorted(root.glob("*.zip")) if root.is_dir() else [root]
+    if dest.exists():
+        shutil.rmtree(dest)
+    for zpath in zips:
+        student = zpath.stem
+        try:
+            with zipfile.ZipFile(zpath) as zf:
+                members = [m for m in zf.infolist() if not m.is_dir()]
+                for m in members:
+                    parts = Path(m.filename).parts
+                    # zip-slip: no absolute paths, no '..', nothing hidden
+                    if Path(m.filename).is_absolute() or ".." in parts or any(p.startswith(".") for p in parts):
+                        raise PrepError(f"{zpath.name}: refusing suspicious path {m.filename!r}")
+                if sum(m.file_size for m in members) > 200 * 2**20:
+                    raise PrepError(f"{zpath.name}: more than 200 MB unpacked")
+                top = {Path(m.filename).parts[0] for m in members if len(Path(m.filename).parts) > 1}
+                prefix = "" if top & set(assignments) else (assignments[0] if len(assignments) == 1 else "")
+                for m in members:
+                    target = dest / student / prefix / m.filename
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(zf.read(m))
+        except zipfile.BadZipFile as exc:
+            raise PrepError(f"{zpath}: not a zip file ({exc})")
+    return dest
 
 
 def submission_digest(sub: Submission, settings: Settings) -> str:

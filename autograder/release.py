@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from .settings import Settings, assignments_with_notebooks, empty_assignments
+from .settings import Settings, assignments_with_notebooks, empty_assignments, use_fast_alembic_head
 
 log = logging.getLogger("autograder")
 
@@ -27,6 +27,7 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
     """Generate student versions into settings.release; return the assignment names released."""
     from nbgrader.apps import NbGraderAPI
 
+    use_fast_alembic_head()
     names = assignments or assignments_with_notebooks(settings.source)
     for empty in empty_assignments(settings.source):
         log.warning("note: skipping %s/%s — no notebooks yet", settings.source.name, empty)

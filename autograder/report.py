@@ -8,12 +8,13 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .settings import Settings
+from .settings import Settings, use_fast_alembic_head
 
 
 def cell_rows(settings: Settings, students: list[str] | None = None,
               assignments: list[str] | None = None) -> list[dict]:
     """One row per student × assignment × notebook × graded cell."""
+    use_fast_alembic_head()
     rows = []
     with Gradebook(settings.gradebook_url, settings.course_id) as gb:
         for assignment in gb.assignments:

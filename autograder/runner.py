@@ -23,7 +23,7 @@ from nbgrader.api import Gradebook
 
 from . import prepare, sandbox
 from .prepare import Submission
-from .settings import Settings
+from .settings import Settings, use_fast_alembic_head
 from .worker import execute_notebook
 
 log = logging.getLogger("autograder")
@@ -82,6 +82,7 @@ def lock_down(settings: Settings, submission_roots: list[Path]) -> None:
 def grade(settings: Settings, submissions: list[Submission], executor: cf.Executor | None = None,
           force: bool = False, on_done=None) -> list[dict]:
     """Grade submissions; return one report entry per submission (graded now or earlier)."""
+    use_fast_alembic_head()
     roots = sorted({s.path.parent.parent for s in submissions})
     lock_down(settings, roots)
     hidden = [str(settings.build), str(settings.source), *map(str, roots)]
@@ -102,7 +103,7 @@ def grade(settings: Settings, submissions: list[Submission], executor: cf.Execut
     own_executor = executor is None
     executor = executor or make_executor(settings.jobs)
     try:
-        with Gradebook(settings.gradebook_url, settings.course_id) as gb:
+        with Gradebook(settings.gradebook_url, settings.course_id) as gb, prepare.borrowed_gradebook(gb):
             futures, state = {}, {}
             for sub in pending:
                 entry = _start_submission(gb, settings, sub, digests[sub.key])
@@ -168,8 +169,10 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
     if result["status"] != "ok":
         info["status"] = result["status"]
         info["problems"].append(result["reason"])
+    if result["timed_out"]:
+        info["flags"].append(f"timed out after {settings.cell_timeout} s: {', '.join(result['timed_out'])}")
     if result["truncated"]:
-        info["flags"].append(f"output truncated in {len(result['truncated'])} cell(s)")
+        info["flags"].append(f"output truncated: {', '.join(result['truncated'])}")
     info["seconds"] = result["seconds"]
     nb = prepare.save_scores(settings, sub, nb_name, nb)
     out = settings.autograded / sub.student / sub.assignment / f"{nb_name}.ipynb"

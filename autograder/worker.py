@@ -11,9 +11,12 @@ Pure function of its input: it never touches the gradebook (the single writer is
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -51,6 +54,7 @@ class GradingClient(NotebookClient):
         self.replies: dict[int, str] = {}
         self.timed_out: set[int] = set()
         self.current = -1
+        self.kill_reason = ""
         self.on_cell_start = self._start
         self.on_cell_executed = self._executed
 
@@ -61,6 +65,15 @@ class GradingClient(NotebookClient):
         self.replies[cell_index] = (execute_reply or {}).get("content", {}).get("status", "none")
 
     async def _async_handle_timeout(self, timeout, cell=None):
+        if self.current in self.timed_out:
+            # Interrupted one full timeout ago and still no reply: the code ignores SIGINT.
+            self.kill_reason = (f"{_label(self.nb, self.current)} ran over {timeout} s and ignored the interrupt; "
+                                "kernel killed")
+            pid = getattr(self.km.provisioner, "pid", None)
+            if pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            raise DeadKernelError(self.kill_reason)
         self.timed_out.add(self.current)
         return await super()._async_handle_timeout(timeout, cell)
 
@@ -130,18 +143,24 @@ def execute_notebook(task: dict) -> dict:
         done = threading.Event()
         threading.Thread(target=watchdog, daemon=True).start()
         try:
-            client.execute(cwd=str(slot.workdir))
+            # The kernel's own stdout/stderr is chatter (connection banners) or the student's raw fd
+            # writes; neither belongs in the grader's log.
+            # A private event loop: nbclient's sync wrapper shares loops between threads, which
+            # breaks when an executor runs several notebooks in threads of one process (Dask).
+            asyncio.run(client.async_execute(cwd=str(slot.workdir), stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL))
         except DeadKernelError:
             result["status"] = "kernel_died"
-            result["reason"] = _death_reason(km, killed.is_set(), task["notebook_timeout"])
-        except Exception as exc:  # anything else is still this notebook's problem, not the batch's
-            result["status"] = "error"
+            result["reason"] = client.kill_reason or _death_reason(km, killed.is_set(), task["notebook_timeout"])
+        except Exception as exc:  # not the student's doing (those are handled above): the grader's
+            result["status"] = "infrastructure error"
             result["reason"] = f"{type(exc).__name__}: {exc}"[:500]
         finally:
             done.set()
             _stop_kernel(client, km)
     _mark_unscored_cells(client, nb, result, task["cell_timeout"])
-    result["truncated"] = sorted(client.truncated)
+    result["truncated"] = [_label(nb, i) for i in sorted(client.truncated)]
+    result["timed_out"] = [_label(nb, i) for i in sorted(client.timed_out)]
     result["nb"] = nbformat.writes(nb)
     result["seconds"] = round(time.monotonic() - start, 3)
     return result
@@ -162,10 +181,6 @@ def _stop_kernel(client: GradingClient, km: JailedKernelManager) -> None:
             proc.wait(10)
         except Exception:
             pass
-    try:
-        km.cleanup_resources()
-    except Exception:
-        pass
 
 
 def _death_reason(km, watchdog_fired: bool, notebook_timeout: int) -> str:
@@ -180,6 +195,14 @@ def _death_reason(km, watchdog_fired: bool, notebook_timeout: int) -> str:
         hint = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed; out of memory?)"}.get(name, "")
         return f"kernel died: signal {name}{hint}"
     return f"kernel died: exit code {code}"
+
+
+def _label(nb, index: int) -> str:
+    """How the report names a cell: its position (1-based, as Jupyter counts) and nbgrader id."""
+    if not 0 <= index < len(nb.cells):
+        return f"cell {index + 1}"
+    gid = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1}" + (f" ({gid})" if gid else "")
 
 
 def _mark_unscored_cells(client: GradingClient, nb, result: dict, cell_timeout: int) -> None:

@@ -29,6 +29,8 @@ def _nbg(grade_id, *, grade=False, solution=False, locked=False, points=0):
 
 
 def _nb(cells):
+    for cell in cells:  # stable ids keep the checked-in notebooks byte-identical across regenerations
+        cell.id = cell.metadata["nbgrader"]["grade_id"].replace("_", "-")
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
@@ -92,6 +94,8 @@ for root in ["/work", "/tmp", "/root", "/home", "/srv", "/opt"]:
                     "**/autograded/*/sample/*.ipynb", "**/.git/config", "**/make_samples.py"]:
         targets.update(glob.glob(os.path.join(root, pattern), recursive=True))
 for path in sorted(targets):
+    if not os.path.exists(path):
+        continue
     try:
         with open(path, "rb") as fh:
             print("LEAK-READ", path, fh.read(200))
@@ -133,6 +137,8 @@ SUBMISSIONS = {
                             "test_square": "pass  # tests are optional, right?",
                             "test_mean": None},  # None: delete the cell
                  "bonus": {"test_cube": "POINTS=50"}},
+    # A cell added after the tests prints IPython's input history, hidden test source included.
+    "history_leak": {"warmup": {}, "bonus": {"__append__": "print(In)"}},
     "renamed": {"warmup": "RENAME:warmup (1).ipynb", "bonus": {}},
     "missing": {"warmup": None, "bonus": {}},
     "corrupt": {"warmup": "CORRUPT", "bonus": {}},
@@ -164,6 +170,10 @@ def _student_version(released: Path, name: str, edits) -> tuple[str, bytes] | No
         elif new is not None:
             cell.source = new
         kept.append(cell)
+    if "__append__" in edits:
+        extra = nbformat.v4.new_code_cell(edits["__append__"])
+        extra.id = "student-extra"
+        kept.append(extra)
     nb.cells = kept
     return filename, nbformat.writes(nb).encode()
 

@@ -15,7 +15,7 @@ from .shared import SharedVariable
 
 class Function:
     def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
-                 allow_input_downcast, excluding, backend):
+                 allow_input_downcast, excluding, backend, device=None):
         from .. import rewrite
         from ..backends import get_backend
         self.name = name
@@ -23,6 +23,7 @@ class Function:
         self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
         outputs = [as_variable(outputs)] if self.single_output else [as_variable(o) for o in outputs]
         self.allow_input_downcast = allow_input_downcast
+        self._fast = [None if any(v.broadcastable) else (np.dtype(v.dtype), v.ndim) for v in self.inputs]
         _check_inputs(self.inputs)
         self.updates = _check_updates(updates)
         # givens and updates are substituted on a copy; the user's graph stays as it was.
@@ -36,7 +37,7 @@ class Function:
         self.mode = mode or config.mode
         self.graph = rewrite.optimize(graph, self.mode, excluding=excluding or ())
         self.n_outputs = len(outputs)
-        self.backend_name = backend or config.backend
+        self.backend_name = _backend_for(device or config.device, backend)
         self.thunk = get_backend(self.backend_name).compile(self.inputs + self.shared, self.graph)
 
     def __call__(self, *args, **kwargs):
@@ -51,16 +52,25 @@ class Function:
         if len(args) != len(self.inputs):
             names = ", ".join(v.name or f"<{v.type}>" for v in self.inputs)
             raise TypeError(f"{self._label()} takes {len(self.inputs)} argument(s) ({names}), got {len(args)}")
-        values = [v.type.filter(a, name=f"argument {k} ({v.name or v.type})",
-                                allow_downcast=self.allow_input_downcast)
-                  for k, (v, a) in enumerate(zip(self.inputs, args))]
-        values += [s.get_value(borrow=True) for s in self.shared]
+        # An ndarray of exactly the input's dtype and rank needs no conversion (the common, fast case).
+        values = [a if fast and type(a) is np.ndarray and a.dtype == fast[0] and a.ndim == fast[1]
+                  else v.type.filter(a, name=f"argument {k} ({v.name or v.type})",
+                                     allow_downcast=self.allow_input_downcast)
+                  for k, (v, a, fast) in enumerate(zip(self.inputs, args, self._fast))]
+        gpu = getattr(self.thunk, "device", None)    # the CUDA backend: shared values stay on the GPU
+        values += [gpu.shared_value(s) if gpu else s.get_value(borrow=True) for s in self.shared]
         results = self.thunk(*values)
         outputs, new_values = results[:self.n_outputs], results[self.n_outputs:]
+        if gpu:
+            outputs = [gpu.to_host(o) for o in outputs]
         for (s, _), value in zip(self.updates, new_values):
-            s.type.filter(value, name=f"update of shared variable {s.name or s}")   # shape check
+            s.type.filter(gpu.standin(value) if gpu else value,     # shape check (on the host)
+                          name=f"update of shared variable {s.name or s}")
         for (s, _), value in zip(self.updates, new_values):
-            s._value = np.asarray(value)
+            if gpu:
+                gpu.store(s, value)
+            else:
+                s._value = np.asarray(value)
         # Never hand out storage the function still owns (an input or a shared value).
         outputs = [o.copy() if any(o is v for v in values) else o for o in outputs]
         return outputs[0] if self.single_output else outputs
@@ -74,14 +84,28 @@ class Function:
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
-             on_unused_input="warn", allow_input_downcast=False, excluding=None, backend=None):
-    """Compile a callable that computes `outputs` from `inputs` and then applies `updates`."""
+             on_unused_input="warn", allow_input_downcast=False, excluding=None, backend=None,
+             device=None):
+    """Compile a callable that computes `outputs` from `inputs` and then applies `updates`.
+
+    device: 'cpu', 'cuda' (the GPU backend) or 'auto' (the GPU when numba.cuda finds one);
+    default `config.device`. On the CPU, `backend` (default `config.backend`) picks numpy or numba.
+    """
     if outputs is None:
         outputs = []
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}")
     return Function(inputs, outputs, updates, givens, mode, name, on_unused_input,
-                    allow_input_downcast, excluding, backend)
+                    allow_input_downcast, excluding, backend, device)
+
+
+def _backend_for(device, backend):
+    if device not in ("cpu", "cuda", "auto"):
+        raise ValueError(f"function: device must be 'cpu', 'cuda' or 'auto', got {device!r}")
+    if device == "auto":
+        from ..backends.numba_cuda import gpu_available
+        device = "cuda" if gpu_available() else "cpu"
+    return "cuda" if device == "cuda" else (backend or config.backend)
 
 
 def _check_inputs(inputs):

@@ -13,6 +13,24 @@ class SharedVariable(Variable):
         super().__init__(type, name=name)
         self._value = value
 
+    # A function running on a GPU keeps the value there between calls (backends/numba_cuda.py):
+    # `device_value` is that copy; the host copy is refreshed from it only when read.
+    device_value, _host = None, None
+
+    @property
+    def _value(self):
+        if self._host is None:                  # a GPU function updated it: copy it back, once
+            self._host = self.device_value.copy_to_host()
+        return self._host
+
+    @_value.setter
+    def _value(self, value):                    # a new host value: the device copy is out of date
+        self._host, self.device_value = value, None
+
+    def set_device_value(self, array):
+        """A GPU function's update: the new value stays on the device until it is read."""
+        self._host, self.device_value = None, array
+
     def get_value(self, borrow=False):
         """The current value (a copy unless borrow=True)."""
         return self._value if borrow else self._value.copy()

@@ -1,0 +1,76 @@
+"""SVI notebooks (course/svi/): the shared course checks, plus what the numbers of a quick run must show.
+
+The shared checks (tests/course/course_checks.py) grade the assignment once: the solution runs and scores full marks,
+the untouched release scores zero, nothing leaks. The solution is graded under nbgrader, where
+NBGRADER_EXECUTION is set and the notebooks shorten their training; that shortened run *is* the quick run
+whose results the tests below read back, from the `summary: {...}` line each notebook prints last.
+"""
+import importlib
+import json
+import sys
+
+import pytest
+
+from course_checks import make_tests
+from course_grading import COURSE
+
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's SQLAlchemy chatter
+
+graded_assignment, test_notebook, test_grading_time = make_tests("svi")
+
+NB1, NB2 = "1_svi_logistic_regression", "2_categorical_latent_gp"
+
+
+def summary(result, name) -> dict:
+    """The dict a notebook prints as `summary: {...}` in its last cell, from the graded solution run."""
+    nb = result.graded["solution"].notebooks[name]
+    for cell in reversed(nb.cells):
+        for out in cell.get("outputs", []):
+            for line in out.get("text", "").splitlines():
+                if line.startswith("summary: "):
+                    return json.loads(line[len("summary: "):])
+    raise AssertionError(f"{name}: no 'summary: ...' line in the executed solution")
+
+
+def test_svi_agrees_with_hmc(graded_assignment):
+    """Even after a shortened run, SVI's posterior is close to the HMC reference, relative to its spread."""
+    s = summary(graded_assignment, NB1)
+    assert s["hmc_acceptance"] > 0.6, s
+    assert s["svi_mean_err_max"] < 0.4, f"SVI means off by {s['svi_mean_err_max']:.2f} posterior sds"
+    assert 0.75 < s["svi_std_ratio_min"] and s["svi_std_ratio_max"] < 1.25, s
+    pred = s["predictive"]
+    assert abs(pred["SVI"]["log_lik"] - pred["HMC"]["log_lik"]) < 0.01, pred
+    assert pred["SVI"]["accuracy"] > 0.9, pred
+
+
+def test_perplexity_ordering(graded_assignment):
+    """The ordering the notebook reports: every model that uses the rest of the row beats the per-attribute
+    frequencies by a wide margin, which beat a uniform guess; the GP is at least as good as its linear
+    counterpart, and within a few percent of the mixture of multinomials (see the notebook's discussion)."""
+    p = summary(graded_assignment, NB2)["perplexity"]
+    assert abs(p["uniform"] - 10) < 1e-9, p
+    assert p["multinomial"] < 6.0, p
+    for model in ("mixture of multinomials", "linear (linear kernel)", "sparse GP (SE kernel)"):
+        assert p[model] < 0.75 * p["multinomial"], (model, p)
+    assert p["sparse GP (SE kernel)"] < p["linear (linear kernel)"] + 0.05, p
+    assert p["sparse GP (SE kernel)"] < 1.06 * p["mixture of multinomials"], p
+
+
+def test_latent_space_separates_the_diagnosis(graded_assignment):
+    """The latent points, learned without labels, separate benign from malignant almost linearly."""
+    assert summary(graded_assignment, NB2)["latent_separability"] > 0.9
+
+
+def test_notebooks_match_their_description():
+    """The committed svi notebooks are what course/_notebooks/svi.py describes (until build_notebooks.py's
+    --check covers the svi assignment too)."""
+    sys.path.insert(0, str(COURSE))
+    try:
+        import build_notebooks
+        module = importlib.import_module("_notebooks.svi")
+        for name, cells in module.NOTEBOOKS.items():
+            path = COURSE / "svi" / f"{name}.ipynb"
+            expected = build_notebooks.nbformat.writes(build_notebooks.build(cells)) + "\n"
+            assert path.read_text() == expected, f"{path.name} differs from course/_notebooks/svi.py: rebuild it"
+    finally:
+        sys.path.remove(str(COURSE))
