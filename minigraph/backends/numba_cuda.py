@@ -18,8 +18,9 @@
                                 work in the course, not worth a kernel. So are dtypes numba.cuda
                                 has no math for (float16, complex) and bool max/min/dot.
 
-A value is a host (NumPy) array until a kernel needs it and a device array afterwards; a host
-step copies its device inputs back. Shapes are checked on the host before a launch, with the
+A value is a host (NumPy) array until a kernel needs it and a device array afterwards (copied up
+once per call, however many kernels read it); a host step copies its device inputs back. A kernel
+node whose inputs are all one-element host values (shape arithmetic) runs on the host instead. Shapes are checked on the host before a launch, with the
 reference backend's messages, so a kernel never fails. Shared variables stay on the device between
 calls (`Transfers`, used by `Function.__call__`; the copy itself is held by the SharedVariable).
 """

@@ -171,7 +171,7 @@ _minimum = _scalar("minimum", 2, np.minimum, lambda i, o, gz: [gz * le(i[0], i[1
                    "min({0}, {1})")
 _neg = _scalar("neg", 1, np.negative, lambda i, o, gz: [-gz], "(-{0})", "-", 40)
 _abs = _scalar("abs", 1, np.abs, lambda i, o, gz: [gz * sgn(i[0])], "abs({0})")
-_sgn = _scalar("sgn", 1, np.sign, lambda i, o, gz: [None], "(({0} > 0) - ({0} < 0))")
+_sgn = _scalar("sgn", 1, np.sign, lambda i, o, gz: [None], "(int({0} > 0) - int({0} < 0))")
 _exp = _scalar("exp", 1, np.exp, lambda i, o, gz: [gz * o], "math.exp({0})", out="float")
 _log = _scalar("log", 1, np.log, lambda i, o, gz: [gz / i[0]], "math.log({0})", out="float")
 _log1p = _scalar("log1p", 1, np.log1p, lambda i, o, gz: [gz / (1 + i[0])], "math.log1p({0})", out="float")

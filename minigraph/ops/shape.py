@@ -143,8 +143,8 @@ class Reshape(Op):
         if isinstance(shp, Constant):
             static = [int(s) for s in shp.data]
         elif shp.owner is not None and isinstance(shp.owner.op, Join) and static is None:
-            static = [int(i.data) if isinstance(i, Constant) and i.data.size == 1 else None
-                      for i in shp.owner.inputs[1:]]
+            static = [int(i.data.item()) if isinstance(i, Constant) and i.data.size == 1 else None
+                      for i in shp.owner.inputs]
         bcast = [s == 1 for s in static] if static else [False] * self.ndim
         return Apply(self, [x, shp], [TensorType(x.dtype, bcast)])
 

@@ -52,13 +52,7 @@ def _operands(name, nin):
     return kinds, values
 
 
-SGN_IN_SIMULATOR = pytest.mark.xfail(
-    SIMULATED, strict=True, reason="sgn's kernel string subtracts two bools: compiled numba makes that an "
-    "int, the simulator runs it as NumPy, which refuses; int({0} > 0) - int({0} < 0) works in both")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=SGN_IN_SIMULATOR) if n == "sgn" else n
-                                  for n in sorted(SCALAR_OPS) if not n.startswith("cast_")])
+@pytest.mark.parametrize("name", [n for n in sorted(SCALAR_OPS) if not n.startswith("cast_")])
 def test_every_elementwise_op_with_broadcasting(name, geometry):
     op = SCALAR_OPS[name]
     inputs, values = _operands(name, op.nin)
