@@ -38,7 +38,7 @@ def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: s
     _check(_libc.mount(enc(src), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
-def build_namespace(hide: list[list], writable: list[str]) -> None:
+def build_namespace(hide: list[list], writable: list[str], cover: list[str] = ()) -> None:
     """hide: [[dir, [kept sub-paths...]], ...] — dir becomes an empty tmpfs except the kept paths."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     # Our mounts must not propagate back to the host.
@@ -57,6 +57,9 @@ def build_namespace(hide: list[list], writable: list[str]) -> None:
             if keep not in writable:
                 _mount(None, keep, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
             os.close(fd)
+    for path in cover:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=0755,size=1m")
 
 
 def apply_limits(limits: dict) -> None:
@@ -78,7 +81,7 @@ def main(argv: list[str]) -> None:
     spec = json.loads(argv[1])
     cmd = argv[argv.index("--") + 1:]
     if spec.get("namespace", True):
-        build_namespace(spec["hide"], spec["writable"])
+        build_namespace(spec["hide"], spec["writable"], spec.get("cover", []))
     for path in spec.get("chown", []):
         os.chown(path, spec["uid"], spec["gid"])
     apply_limits(spec.get("limits", {}))

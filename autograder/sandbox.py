@@ -164,7 +164,12 @@ def jail_spec(slot: Slot, env: dict, limits: dict, extra_hidden: list[str] = (),
     needs = kernel_needs() + [str(slot.workdir)]
     tops = sorted(set(HIDDEN_TOPS) | {_top(p) for p in extra_hidden})
     hide = [[top, [n for n in needs if n == top or n.startswith(top + "/")]] for top in tops]
+    # A secret folder inside something the kernel needs (a course checked out under /usr/local,
+    # a build folder inside the venv) would come back with the bind mount: cover it directly.
+    secrets = [os.path.realpath(p) for p in extra_hidden]
+    cover = [p for p in secrets if not any(n == p or n.startswith(p + "/") for n in needs)]
     return {
+        "cover": cover,
         "uid": slot.uid, "gid": slot.gid, "cwd": str(slot.workdir), "env": env, "limits": limits,
         "hide": hide, "writable": ["/tmp", "/var/tmp", "/dev/shm", str(slot.workdir)],
         "chown": list(chown),
