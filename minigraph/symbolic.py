@@ -154,6 +154,9 @@ class _Translator:
 
     def __call__(self, x):
         if isinstance(x, (sympy.Basic, sympy.MatrixBase)):   # a formula already: equivalent() takes both
+            # Graph inputs become real symbols; a plain Symbol('x') must name the same x.
+            x = x.xreplace({s: sympy.Symbol(s.name, real=True) for s in x.free_symbols
+                            if isinstance(s, sympy.Symbol) and s.is_real is None})
             return np.array(x.tolist() if hasattr(x, "tolist") else x, dtype=object)
         x = as_variable(x)
         for leaf in graph_inputs([x]):

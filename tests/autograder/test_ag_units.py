@@ -100,3 +100,21 @@ def test_zip_collection_is_unpacked_safely(tmp_path):
         zf.writestr("../../etc/evil.ipynb", "{}")
     with pytest.raises(prepare.PrepError, match="suspicious"):
         prepare.unpack_zips(zips, tmp_path / "out2", ["sample"])
+
+
+def test_jail_covers_a_secret_inside_a_kept_folder():
+    """A build folder inside the venv (bound back for the kernel) must still be invisible."""
+    import shutil
+    import tempfile
+    secret_dir = tempfile.mkdtemp(prefix="ag-test-secret-", dir=sys.prefix)
+    try:
+        secret = f"{secret_dir}/gradebook.db"
+        open(secret, "w").write("grades")
+        code = f"import os\ntry:\n    open({secret!r}).read(); print('READ')\nexcept OSError:\n    print('denied')\n"
+        with sandbox.slot() as s:
+            spec = sandbox.jail_spec(s, sandbox.kernel_env(s.workdir), {}, [secret_dir])
+            out = subprocess.run(sandbox.launcher_cmd(spec) + [sys.executable, "-c", code],
+                                 capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip() == "denied", out.stderr
+    finally:
+        shutil.rmtree(secret_dir)

@@ -273,3 +273,12 @@ def test_equivalent_explains_the_difference_and_matches_inputs_by_name():
     assert equivalent(a * b + a, A_ * (B_ + 1))        # the expected answer may be a sympy formula
     with pytest.raises(AssertionError, match="answer - expected"):
         assert_equivalent(a * b, a + b)
+
+
+def test_equivalent_accepts_a_plain_sympy_formula():
+    import sympy
+    from minigraph.symbolic import equivalent
+    q = T.dscalar("q")
+    plain = sympy.Symbol("q")
+    assert equivalent(q ** 2 + 2 * q, plain * (plain + 2))
+    assert not equivalent(q ** 2 + 2 * q, plain * (plain + 3))
