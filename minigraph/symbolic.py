@@ -209,7 +209,6 @@ def from_sympy(expr, variables):
     {symbol or name: variable}; symbols match by name, and `v_1` means v[1] of a vector v."""
     by_name = {str(k): v for k, v in (variables.items() if isinstance(variables, dict)
                                       else ((v.name, v) for v in variables))}
-    memo = {}
 
     def symbol(s):
         base, *idx = s.name.split("_")
@@ -220,10 +219,9 @@ def from_sympy(expr, variables):
         raise ValueError(f"from_sympy: no minigraph variable for the symbol {s.name!r} (known: {sorted(by_name)}); "
                          f"pass one, e.g. from_sympy(expr, {{'{s.name}': T.dscalar('{s.name}')}})")
 
+    @functools.cache                             # a subexpression used twice is built once
     def build(e):
-        if e not in memo:
-            memo[e] = _build(e, build, symbol)
-        return memo[e]
+        return _build(e, build, symbol)
 
     if isinstance(expr, (sympy.NDimArray, sympy.MatrixBase)):
         arr = np.array(expr.tolist(), dtype=object)

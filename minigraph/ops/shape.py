@@ -1,19 +1,30 @@
 """Ops that move elements around without arithmetic: transpose, reshape, indexing, joining."""
 import numpy as np
 
-from ..graph import Apply, Constant, Op, as_variable
-from ..types import TensorType
+from ..graph import Apply, Constant, Op, Variable, as_variable
+from ..types import TensorType, upcast
 
-
-def _lvector_type():
-    return TensorType("int64", (False,))
+INT64_VECTOR = TensorType("int64", (False,))     # shapes and aranges
 
 
 def _int_scalar(v):
-    v = as_variable(v)
+    v = as_variable(np.int64(v) if isinstance(v, int) else v)
     if v.ndim != 0 or v.dtype[:3] not in ("int", "uin"):
         raise TypeError(f"expected an integer scalar, got {v} of type {v.type}")
     return v
+
+
+def _zeros_like(x):
+    from .elemwise import zeros_like      # elemwise imports this module
+    return zeros_like(x)
+
+
+def _shuffle(x, order):
+    """DimShuffle on a NumPy array: drop the axes not in `order` (size 1), permute, insert the 'x' axes."""
+    kept = [d for d in order if d != "x"]
+    y = np.transpose(np.reshape(x, [n for d, n in enumerate(np.shape(x)) if d in kept]),
+                     np.argsort(np.argsort(kept)) if kept else ())
+    return y.reshape([1 if d == "x" else np.shape(x)[d] for d in order])
 
 
 class DimShuffle(Op):
@@ -24,57 +35,41 @@ class DimShuffle(Op):
 
     def __init__(self, new_order):
         self.new_order = tuple(new_order)
+        self.kept = [d for d in self.new_order if d != "x"]
 
     def make_node(self, x):
         x = as_variable(x)
-        kept = [d for d in self.new_order if d != "x"]
-        if sorted(kept) != sorted(set(kept)) or any(not 0 <= d < x.ndim for d in kept):
+        if sorted(self.kept) != sorted(set(self.kept)) or any(not 0 <= d < x.ndim for d in self.kept):
             raise ValueError(f"dimshuffle{self.new_order}: invalid order for a {x.ndim}-d input")
         for d in range(x.ndim):
-            if d not in kept and not x.broadcastable[d]:
+            if d not in self.kept and not x.broadcastable[d]:
                 raise ValueError(f"dimshuffle{self.new_order} drops dimension {d} of {x}, "
                                  f"which is not broadcastable ({x.type})")
         bcast = [True if d == "x" else x.broadcastable[d] for d in self.new_order]
         return Apply(self, [x], [TensorType(x.dtype, bcast)])
 
     def perform(self, node, inputs):
-        (x,) = inputs
-        kept = [d for d in self.new_order if d != "x"]
-        dropped = tuple(d for d in range(x.ndim) if d not in kept)
-        y = np.transpose(x.reshape([n for d, n in enumerate(x.shape) if d not in dropped]),
-                         np.argsort(np.argsort(kept))) if dropped else np.transpose(x, kept)
-        return [y.reshape([1 if d == "x" else x.shape[d] for d in self.new_order])]
+        return [_shuffle(inputs[0], self.new_order)]
 
     def grad(self, inputs, output_grads):
         (x,), (gz,) = inputs, output_grads
-        kept = [d for d in self.new_order if d != "x"]
         # Drop the inserted axes, undo the permutation, reinsert the dropped (size-1) axes.
         gz = dimshuffle(gz, [i for i, d in enumerate(self.new_order) if d != "x"])
-        inverse = [kept.index(d) if d in kept else "x" for d in range(x.ndim)]
-        return [dimshuffle(gz, inverse)]
+        return [dimshuffle(gz, [self.kept.index(d) if d in self.kept else "x" for d in range(x.ndim)])]
 
     def pp(self, node, args):
-        kept = [d for d in self.new_order if d != "x"]
-        if kept == sorted(kept):      # only adds broadcastable axes: printed as the value itself
+        if self.kept == sorted(self.kept):      # only adds broadcastable axes: printed as the value itself
             return args[0]
-        if self.new_order == (1, 0):
-            return f"{args[0]}.T"
-        return f"{args[0]}.dimshuffle{self.new_order}"
+        return f"{args[0]}.T" if self.new_order == (1, 0) else f"{args[0]}.dimshuffle{self.new_order}"
 
 
 def dimshuffle(x, order):
-    order = tuple(order)
-    x = as_variable(x)
+    order, x = tuple(order), as_variable(x)
     if order == tuple(range(x.ndim)):
         return x
     if isinstance(x, Constant):   # reshape the constant itself: no node for the graph to carry
-        kept = [d for d in order if d != "x"]
-        data = np.transpose(x.data.reshape([n for d, n in enumerate(x.data.shape) if d in kept]),
-                            np.argsort(np.argsort(kept)) if kept else ())
-        data = data.reshape([1 if d == "x" else x.data.shape[d] for d in order])
-        out = Constant(TensorType(x.dtype, [d == "x" or x.broadcastable[d] for d in order]), data,
-                       name=x.name, weak=x.weak)
-        return out
+        return Constant(TensorType(x.dtype, [d == "x" or x.broadcastable[d] for d in order]),
+                        _shuffle(x.data, order), name=x.name, weak=x.weak)
     return DimShuffle(order)(x)
 
 
@@ -107,7 +102,7 @@ class Shape(Op):
     """The shape of a tensor, as an int64 vector."""
 
     def make_node(self, x):
-        return Apply(self, [as_variable(x)], [_lvector_type()])
+        return Apply(self, [as_variable(x)], [INT64_VECTOR])
 
     def perform(self, node, inputs):
         return [np.asarray(np.shape(inputs[0]), dtype="int64")]
@@ -133,20 +128,17 @@ class Reshape(Op):
 
     def make_node(self, x, shp):
         x = as_variable(x)
-        static = None
-        if isinstance(shp, (list, tuple)):
-            static = [int(s.data) if isinstance(s, Constant) else (s if isinstance(s, int) else None) for s in shp]
-            shp = as_variable([as_variable(s) if not isinstance(s, int) else as_variable(np.int64(s))
-                               for s in shp]) if any(not isinstance(s, int) for s in shp) \
-                else as_variable(np.asarray(shp, dtype="int64"))
+        if isinstance(shp, (list, tuple)):        # entries are ints or int scalars: stacked into a vector
+            shp = [s if isinstance(s, Variable) else np.int64(s) for s in shp]
         shp = as_variable(shp)
+        # A dimension is broadcastable when its size is the constant 1, in a constant shape or a stacked list.
         if isinstance(shp, Constant):
-            static = [int(s) for s in shp.data]
-        elif shp.owner is not None and isinstance(shp.owner.op, Join) and static is None:
-            static = [int(i.data.item()) if isinstance(i, Constant) and i.data.size == 1 else None
-                      for i in shp.owner.inputs]
-        bcast = [s == 1 for s in static] if static else [False] * self.ndim
-        return Apply(self, [x, shp], [TensorType(x.dtype, bcast)])
+            sizes = list(shp.data)
+        elif shp.owner is not None and isinstance(shp.owner.op, Join):
+            sizes = [i.data.item() if isinstance(i, Constant) and i.data.size == 1 else None for i in shp.owner.inputs]
+        else:
+            sizes = [None] * self.ndim
+        return Apply(self, [x, shp], [TensorType(x.dtype, [s == 1 for s in sizes])])
 
     def perform(self, node, inputs):
         x, shp = inputs
@@ -165,18 +157,17 @@ class Reshape(Op):
 
 
 def reshape(x, newshape, ndim=None):
-    x = as_variable(x)
-    if ndim is None:
-        if isinstance(newshape, (list, tuple)):
-            ndim = len(newshape)
+    x, shp = as_variable(x), newshape
+    if ndim is None and isinstance(shp, (list, tuple)):
+        ndim = len(shp)
+    elif ndim is None:
+        shp = as_variable(shp)
+        if isinstance(shp, Constant):
+            ndim = shp.data.size
+        elif shp.owner is not None and isinstance(shp.owner.op, Shape):
+            ndim = shp.owner.inputs[0].ndim
         else:
-            shp = as_variable(newshape)
-            if isinstance(shp, Constant):
-                ndim = shp.data.size
-            elif shp.owner is not None and isinstance(shp.owner.op, Shape):
-                ndim = shp.owner.inputs[0].ndim
-            else:
-                raise ValueError("reshape: pass ndim= when the new shape is symbolic")
+            raise ValueError("reshape: pass ndim= when the new shape is symbolic")
     return Reshape(ndim)(x, newshape)
 
 
@@ -188,14 +179,13 @@ def flatten(x, ndim=1):
 
 
 # --- indexing -----------------------------------------------------------------------------
-# An index is stored as a template: each entry is ('int', v), ('slice', a, b, c) or
-# ('array',), where an int/bound is a Python int, None, or '?' meaning "the next symbolic
-# input". That keeps constant indices in the op (so equal indexings merge) and symbolic ones
-# as graph inputs (so they can be computed).
+# An index is stored as a template with one entry per indexed dimension: ('int', i),
+# ('slice', start, stop, step) or ('array', '?'), where i or a bound is a Python int, None, or
+# '?' meaning "the next symbolic input". That keeps constant indices in the op (so equal
+# indexings merge) and symbolic ones as graph inputs (so they can be computed).
 
 def _split_index(key):
-    if not isinstance(key, tuple):
-        key = (key,)
+    """The (template, symbolic inputs) of an indexing key without None entries."""
     template, inputs = [], []
 
     def part(v):
@@ -207,42 +197,36 @@ def _split_index(key):
     for k in key:
         if isinstance(k, slice):
             template.append(("slice", part(k.start), part(k.stop), part(k.step)))
-        elif isinstance(k, (int, np.integer)) or (hasattr(k, "ndim") and k.ndim == 0 and not isinstance(k, np.ndarray)):
+        elif isinstance(k, (int, np.integer)) or (getattr(k, "ndim", None) == 0 and not isinstance(k, np.ndarray)):
             template.append(("int", part(k)))
         else:
             arr = as_variable(k)
             if arr.dtype[:3] not in ("int", "uin"):
                 raise TypeError(f"index arrays must be integers, got {arr.type}")
-            template.append(("array",))
+            template.append(("array", "?"))
             inputs.append(arr)
     return tuple(template), inputs
 
 
 def _build_index(template, values):
-    values = iter(values)
-    out = []
-    for entry in template:
-        pick = [next(values) if p == "?" else p for p in entry[1:]] if entry[0] != "array" else [next(values)]
-        if entry[0] == "slice":
-            out.append(slice(*[None if p is None else int(p) for p in pick]))
-        elif entry[0] == "int":
-            out.append(int(pick[0]))
-        else:
-            out.append(np.asarray(pick[0]))
-    return tuple(out)
+    """The NumPy index that `template` stands for, `values` filling its '?' parts in order."""
+    values, index = iter(values), []
+    for kind, *parts in template:
+        parts = [next(values) if p == "?" else p for p in parts]
+        index.append(slice(*[None if p is None else int(p) for p in parts]) if kind == "slice"
+                     else int(parts[0]) if kind == "int" else np.asarray(parts[0]))
+    return tuple(index)
 
 
 def _index_type(x, template, idx_inputs):
-    """Infer the output pattern by indexing a small dummy array (sizes 1 where broadcastable)."""
-    def dummy_value(var):
-        return np.zeros([1 if b else 2 for b in var.broadcastable], dtype="int64")
-    dummies = [dummy_value(v) if v.ndim else 0 for v in idx_inputs]
-    safe = []
-    for entry in template:   # symbolic slice bounds become open bounds for the dummy
-        safe.append(("slice", *[None if p == "?" else p for p in entry[1:]]) if entry[0] == "slice" else entry)
-    out_a = np.zeros([1 if b else 5 for b in x.broadcastable])[_build_index(tuple(safe), dummies)]
-    out_b = np.zeros([1 if b else 7 for b in x.broadcastable])[_build_index(tuple(safe), dummies)]
-    return [a == 1 and b == 1 for a, b in zip(out_a.shape, out_b.shape)]
+    """The broadcastable pattern of x[index], found by indexing two dummy arrays (sizes 5 and 7, 1
+    where x broadcasts): an output dimension is broadcastable when it has size 1 in both."""
+    kinds = [kind for kind, *parts in template for p in parts if p == "?"]     # one per symbolic input
+    # A symbolic slice bound becomes an open bound; a symbolic int or index array, zeros.
+    dummies = [None if kind == "slice" else np.zeros([1 if b else 2 for b in v.broadcastable], dtype="int64")
+               for kind, v in zip(kinds, idx_inputs)]
+    a, b = [np.zeros([1 if bc else n for bc in x.broadcastable])[_build_index(template, dummies)].shape for n in (5, 7)]
+    return [m == n == 1 for m, n in zip(a, b)]
 
 
 class Subtensor(Op):
@@ -269,20 +253,18 @@ class Subtensor(Op):
 
     def grad(self, inputs, output_grads):
         x, *idx = inputs
-        return [IncSubtensor(self.template)(zeros_like_(x), output_grads[0], *idx)] + [None] * len(idx)
+        return [IncSubtensor(self.template)(_zeros_like(x), output_grads[0], *idx)] + [None] * len(idx)
 
     def pp(self, node, args):
-        it = iter(args[1:])
-        parts = []
-        for entry in self.template:
-            if entry[0] == "slice":
-                a, b, c = [("" if p is None else str(next(it) if p == "?" else p)) for p in entry[1:]]
-                parts.append(f"{a}:{b}" + (f":{c}" if c else ""))
-            elif entry[0] == "int":
-                parts.append(str(next(it) if entry[1] == "?" else entry[1]))
-            else:
-                parts.append(next(it))
-        return f"{args[0]}[{', '.join(parts)}]"
+        symbolic = iter(args[1:])
+
+        def show(kind, parts):
+            parts = ["" if p is None else str(next(symbolic) if p == "?" else p) for p in parts]
+            if kind != "slice":
+                return parts[0]
+            start, stop, step = parts
+            return f"{start}:{stop}" + (f":{step}" if step else "")
+        return f"{args[0]}[{', '.join(show(kind, parts) for kind, *parts in self.template)}]"
 
 
 class IncSubtensor(Op):
@@ -299,8 +281,7 @@ class IncSubtensor(Op):
 
     def perform(self, node, inputs):
         x, y, *idx = inputs
-        out = np.array(x, copy=True)
-        index = _build_index(self.template, idx)
+        out, index = np.array(x, copy=True), _build_index(self.template, idx)
         if self.set_instead_of_inc:
             out[index] = y
         else:
@@ -308,73 +289,50 @@ class IncSubtensor(Op):
         return [out]
 
     def grad(self, inputs, output_grads):
-        x, y, *idx = inputs
-        (gz,) = output_grads
-        sub = Subtensor(self.template)
-        gx = IncSubtensor(self.template, True)(gz, zeros_like_(sub(gz, *idx)), *idx) \
-            if self.set_instead_of_inc else gz
-        from .reduce import sum_to_pattern
-        gy = sub(gz, *idx)
-        # y may have been broadcast into the slot: sum its gradient back to y's shape.
-        if gy.ndim > y.ndim:
-            from .reduce import sum as sum_
+        from .reduce import sum as sum_, sum_to_pattern
+        (x, y, *idx), (gz,) = inputs, output_grads
+        gy = Subtensor(self.template)(gz, *idx)
+        gx = IncSubtensor(self.template, True)(gz, _zeros_like(gy), *idx) if self.set_instead_of_inc else gz
+        if gy.ndim > y.ndim:      # y was broadcast into the slot: sum its gradient back to y's shape
             gy = sum_(gy, axis=tuple(range(gy.ndim - y.ndim)))
         return [gx, sum_to_pattern(gy, y.broadcastable)] + [None] * len(idx)
 
 
-def zeros_like_(x):
-    from .elemwise import zeros_like
-    return zeros_like(x)
-
-
 def getitem(x, key):
-    """`x[key]`: None (newaxis) entries become a dimshuffle after the indexing."""
-    if not isinstance(key, tuple):
-        key = (key,)
+    """`x[key]`: a Subtensor, then a dimshuffle for the None (newaxis) entries."""
+    key = key if isinstance(key, tuple) else (key,)
     if any(k is Ellipsis for k in key):
         i = key.index(Ellipsis)
         n_real = len([k for k in key if k is not None and k is not Ellipsis])
         key = key[:i] + (slice(None),) * (x.ndim - n_real) + key[i + 1:]
-    real = tuple(k for k in key if k is not None)
-    if len(real) == 0 or all(isinstance(k, slice) and k == slice(None) for k in real):
-        out = x
-    else:
-        template, inputs = _split_index(real)
-        out = Subtensor(template)(x, *inputs)
+    template, inputs = _split_index([k for k in key if k is not None])
+    everything = all(entry == ("slice", None, None, None) for entry in template)
+    out = x if everything else Subtensor(template)(x, *inputs)
     if any(k is None for k in key):
-        if any(e[0] == "array" for e in _split_index(real)[0]):
+        if any(kind == "array" for kind, *_ in template):
             raise IndexError("mixing None (newaxis) with integer-array indices is not supported; "
                              "index first, then use dimshuffle")
-        # Walk the key, tracking which output dimension of the indexing each entry maps to.
-        order, out_dim = [], 0
+        # Each slice keeps the next dimension of `out` (an int index removed its own); None adds one.
+        order, dims = [], iter(range(out.ndim))
         for k in key:
-            if k is None:
-                order.append("x")
-            elif isinstance(k, slice):
-                order.append(out_dim)
-                out_dim += 1
-            # an integer index removes its dimension: nothing to add
-        order += list(range(out_dim, out.ndim))
-        out = dimshuffle(out, order)
+            if k is None or isinstance(k, slice):
+                order.append("x" if k is None else next(dims))
+        out = dimshuffle(out, order + list(dims))
     return out
 
 
-def set_subtensor(x_indexed, y):
-    """A copy of the indexed tensor with x[index] = y; `x_indexed` is the expression x[index]."""
-    return _inc_or_set(x_indexed, y, True)
-
-
-def inc_subtensor(x_indexed, y):
-    """A copy of the indexed tensor with x[index] += y."""
-    return _inc_or_set(x_indexed, y, False)
-
-
-def _inc_or_set(x_indexed, y, set_):
+def inc_subtensor(x_indexed, y, set_instead_of_inc=False):
+    """A copy of the indexed tensor with x[index] += y (or = y); `x_indexed` is the expression x[index]."""
     node = x_indexed.owner
     if node is None or not isinstance(node.op, Subtensor):
         raise TypeError("set_subtensor/inc_subtensor take an indexed expression like x[1:3]")
     x, *idx = node.inputs
-    return IncSubtensor(node.op.template, set_)(x, y, *idx)
+    return IncSubtensor(node.op.template, set_instead_of_inc)(x, y, *idx)
+
+
+def set_subtensor(x_indexed, y):
+    """A copy of the indexed tensor with x[index] = y."""
+    return inc_subtensor(x_indexed, y, set_instead_of_inc=True)
 
 
 class Join(Op):
@@ -387,16 +345,13 @@ class Join(Op):
 
     def make_node(self, *tensors):
         tensors = [as_variable(t) for t in tensors]
-        ndims = {t.ndim for t in tensors}
-        if len(ndims) != 1:
+        if len({t.ndim for t in tensors}) != 1:
             raise ValueError(f"concatenate: all inputs need the same number of dimensions, got "
                              f"{[t.ndim for t in tensors]}")
-        from ..types import upcast
-        dtype = upcast([t.dtype for t in tensors])
         bcast = [all(bs) for bs in zip(*[t.broadcastable for t in tensors])]
         if bcast:
             bcast[self.axis] = False
-        return Apply(self, tensors, [TensorType(dtype, bcast)])
+        return Apply(self, tensors, [TensorType(upcast([t.dtype for t in tensors]), bcast)])
 
     def perform(self, node, inputs):
         try:
@@ -410,8 +365,7 @@ class Join(Op):
         grads, start = [], as_variable(np.int64(0))
         for t in inputs:
             stop = start + shape(t)[self.axis]
-            key = (slice(None),) * self.axis + (slice(start, stop),)
-            g = getitem(gz, key)
+            g = getitem(gz, (slice(None),) * self.axis + (slice(start, stop),))
             grads.append(g if t.type.is_float() else None)
             start = stop
         return grads
@@ -426,8 +380,7 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     tensors = [as_variable(t) for t in tensors]
-    expanded = [dimshuffle(t, list(range(axis)) + ["x"] + list(range(axis, t.ndim))) for t in tensors]
-    return Join(axis)(*expanded)
+    return Join(axis)(*[dimshuffle(t, list(range(axis)) + ["x"] + list(range(axis, t.ndim))) for t in tensors])
 
 
 class Tril(Op):
@@ -477,7 +430,7 @@ class ExtractDiag(Op):
     def grad(self, inputs, output_grads):
         (x,), (gz,) = inputs, output_grads
         k = arange(shape(gz)[0])
-        return [inc_subtensor(getitem(zeros_like_(x), (k, k)), gz)]
+        return [inc_subtensor(getitem(_zeros_like(x), (k, k)), gz)]
 
     def pp(self, node, args):
         return f"diag({args[0]})"
@@ -503,17 +456,14 @@ class AllocDiag(Op):
 def diag(x):
     """Like numpy.diag: the diagonal of a matrix, or a diagonal matrix from a vector."""
     x = as_variable(x)
-    if x.ndim == 1:
-        return AllocDiag()(x)
-    return ExtractDiag()(x)
+    return AllocDiag()(x) if x.ndim == 1 else ExtractDiag()(x)
 
 
 class ARange(Op):
     """Integers start, start+step, ... below stop (an int64 vector)."""
 
     def make_node(self, start, stop, step):
-        start, stop, step = _int_scalar(start), _int_scalar(stop), _int_scalar(step)
-        return Apply(self, [start, stop, step], [_lvector_type()])
+        return Apply(self, [_int_scalar(start), _int_scalar(stop), _int_scalar(step)], [INT64_VECTOR])
 
     def perform(self, node, inputs):
         return [np.arange(*[int(i) for i in inputs], dtype="int64")]
@@ -523,19 +473,14 @@ class ARange(Op):
 
 
 def arange(start, stop=None, step=1):
-    if stop is None:
-        start, stop = 0, start
-    return ARange()(np.int64(start) if isinstance(start, int) else start,
-                    np.int64(stop) if isinstance(stop, int) else stop,
-                    np.int64(step) if isinstance(step, int) else step)
+    return ARange()(0, start, step) if stop is None else ARange()(start, stop, step)
 
 
 class Alloc(Op):
     """A tensor of the given shape filled with a scalar value (`T.zeros`, `T.ones`, `T.alloc`)."""
 
     def make_node(self, value, *shape_):
-        value = as_variable(value)
-        shape_ = [_int_scalar(np.int64(s) if isinstance(s, int) else s) for s in shape_]
+        value, shape_ = as_variable(value), [_int_scalar(s) for s in shape_]
         bcast = [isinstance(s, Constant) and int(s.data) == 1 for s in shape_]
         return Apply(self, [value, *shape_], [TensorType(value.dtype, bcast)])
 

@@ -23,6 +23,7 @@ from ..types import TensorType
 
 PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize", "fusion")
 REWRITES = {phase: {} for phase in PHASES}       # phase -> {name: Rewrite}, in the order they run
+MAX_PASSES = 50                                  # a phase that has not settled by then is cut off
 SYMMETRIC = {"add", "mul", "maximum", "minimum", "eq", "neq", "and_", "or_"}
 
 
@@ -79,35 +80,30 @@ def scalar_name(var):
 def match(pattern, var, binding):
     """Yield each way `var` matches `pattern`, as {pattern variable: graph variable}."""
     if isinstance(pattern, str):
-        if pattern not in binding:
+        if binding.get(pattern, var) is var:
             yield {**binding, pattern: var}
-        elif binding[pattern] is var:
-            yield binding
     elif isinstance(pattern, (int, float)):
         if isinstance(var, Constant) and var.data.size and np.all(var.data == pattern):
             yield binding
-    else:
-        op, *args = pattern
-        node = var.owner
-        if node is None or len(args) != len(node.inputs):
-            return
+    elif var.owner is not None and len(pattern) - 1 == len(var.owner.inputs):
+        (op, *args), node = pattern, var.owner
         if isinstance(op, str):
             ok = scalar_name(var) == op
         else:
             ok = isinstance(node.op, op) if isinstance(op, type) else node.op == op
         if not ok:
             return
-        orders = [node.inputs, node.inputs[::-1]] if op in SYMMETRIC else [node.inputs]
-        for inputs in orders:
-            yield from _match_all(args, inputs, binding)
+        for inputs in [node.inputs, node.inputs[::-1]] if op in SYMMETRIC else [node.inputs]:
+            yield from match_all(args, inputs, binding)
 
 
-def _match_all(patterns, variables, binding):
+def match_all(patterns, variables, binding):
+    """Yield each way the variables match the patterns, one by one."""
     if not patterns:
         yield binding
-        return
-    for b in match(patterns[0], variables[0], binding):
-        yield from _match_all(patterns[1:], variables[1:], b)
+    else:
+        for b in match(patterns[0], variables[0], binding):
+            yield from match_all(patterns[1:], variables[1:], b)
 
 
 def show_pattern(p):
@@ -161,6 +157,15 @@ def shape_donors(var):
 
 
 # --- applying rewrites -----------------------------------------------------------------------
+def rebuild(node, inputs, memo, op=None):
+    """A new node like `node` (or applying `op`) on `inputs`; memo maps its old outputs to the new."""
+    new = Apply(op or node.op, inputs, [o.type for o in node.outputs])     # replacements keep types
+    new.site = node.site
+    for old, out in zip(node.outputs, new.outputs):
+        out.name, out.site = old.name, old.site
+        memo[id(old)] = out
+
+
 def rewrite_pass(outputs, rewrites, log, merge=True):
     """One sweep over the graph in topological order: merge duplicate nodes and equal constants
     (when `merge`), and try `rewrites` on each node's outputs; the first one that applies wins.
@@ -183,11 +188,7 @@ def rewrite_pass(outputs, rewrites, log, merge=True):
             continue
         nodes[key] = node.outputs
         if any(a is not b for a, b in zip(inputs, node.inputs)):
-            new = Apply(node.op, inputs, [o.type for o in node.outputs])   # replacements keep types
-            new.site = node.site
-            for old, out in zip(node.outputs, new.outputs):
-                out.name, out.site = old.name, old.site
-                memo[id(old)] = out
+            rebuild(node, inputs, memo)
         for old in node.outputs:
             var = current(old)
             for rewrite in rewrites:
@@ -198,17 +199,6 @@ def rewrite_pass(outputs, rewrites, log, merge=True):
                     changed = True
                     break
     return [current(o) for o in outputs], changed
-
-
-def run_phase(outputs, rewrites, log, merge=True, max_passes=50):
-    """Sweep until nothing changes: each phase runs to a fixed point."""
-    for _ in range(max_passes):
-        outputs, changed = rewrite_pass(outputs, rewrites, log, merge)
-        if not changed:
-            return outputs
-    warnings.warn(f"rewrites {sorted(set(log[-20:]))} were still changing the graph after "
-                  f"{max_passes} passes; stopping there")
-    return outputs
 
 
 def optimize(outputs, mode="FAST_RUN", excluding=(), on_phase=None):
@@ -226,14 +216,17 @@ def optimize(outputs, mode="FAST_RUN", excluding=(), on_phase=None):
     for phase in PHASES[:1] if mode == "FAST_COMPILE" else PHASES:
         if phase in excluding:
             continue
-        active = [r for name, r in REWRITES[phase].items() if name not in excluding]
-        log = []
-        outputs = run_phase(outputs, [r for r in active if not r.whole_graph], log, merge)
-        for r in active:
-            if r.whole_graph:
-                before = outputs
-                outputs = r.fn(outputs)
-                log += [r.name] if any(a is not b for a, b in zip(before, outputs)) else []
+        active, log = [r for name, r in REWRITES[phase].items() if name not in excluding], []
+        for _ in range(MAX_PASSES):                     # sweep until nothing changes
+            outputs, changed = rewrite_pass(outputs, [r for r in active if not r.whole_graph], log, merge)
+            if not changed:
+                break
+        else:
+            warnings.warn(f"rewrites {sorted(set(log[-20:]))} were still changing the graph after "
+                          f"{MAX_PASSES} passes; stopping there")
+        for r in [r for r in active if r.whole_graph]:
+            before, outputs = outputs, r.fn(outputs)
+            log += [r.name] if any(a is not b for a, b in zip(before, outputs)) else []
         if on_phase:
             on_phase(phase, outputs, log)
     return outputs

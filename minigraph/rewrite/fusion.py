@@ -7,10 +7,10 @@ output): a value needed twice is computed once, as before.
 """
 from collections import Counter
 
-from ..graph import Apply, toposort
+from ..graph import toposort
 from ..ops.composite import Composite
 from ..ops.elemwise import Elemwise
-from .engine import register
+from .engine import rebuild, register
 
 
 def fuse(outputs):
@@ -62,11 +62,7 @@ def fuse(outputs):
             continue
         op, inputs = (Elemwise(trees[id(node)][0]), trees[id(node)][1]) if id(node) in trees \
             else (node.op, node.inputs)
-        new = Apply(op, [memo.get(id(i), i) for i in inputs], [o.type for o in node.outputs])
-        new.site = node.site
-        for old, out in zip(node.outputs, new.outputs):
-            out.name = old.name
-            memo[id(old)] = out
+        rebuild(node, [memo.get(id(i), i) for i in inputs], memo, op)
     return [memo.get(id(o), o) for o in outputs]
 
 
