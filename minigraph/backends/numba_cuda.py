@@ -12,21 +12,20 @@
     Dot                         a tiled matrix product: TILE x TILE tiles staged in shared memory
     Softmax (and log)           one block per row: max, sum of exps, write; each a tree reduction
     Shape, Reshape, Rebroadcast only shapes are read, on the host; Reshape is a view
-    everything else             on the host, with explicit copies: the op's NumPy `perform`.
-                                That is indexing, join, tril, diag, arange, argmax, alloc, and the
-                                linear algebra (inverse, cholesky, solve, det): small or sequential
-                                work in the course, not worth a kernel. So are dtypes numba.cuda
-                                has no math for (float16, complex) and bool max/min/dot.
+    everything else             the op's NumPy `perform` on the host, with explicit copies: indexing,
+                                join, tril, diag, arange, argmax, alloc, linear algebra (small or
+                                sequential work); float16, complex; bool max/min/dot
 
-A value is a host (NumPy) array until a kernel needs it and a device array afterwards (copied up
-once per call, however many kernels read it); a host step copies its device inputs back. A kernel
-node whose inputs are all one-element host values (shape arithmetic) runs on the host instead. Shapes are checked on the host before a launch, with the
-reference backend's messages, so a kernel never fails. Shared variables stay on the device between
-calls (`Transfers`, used by `Function.__call__`; the copy itself is held by the SharedVariable).
+A value is a host array until a kernel needs it, then a device array (copied up once per call); a
+host step copies its device inputs back. A kernel node whose inputs are all one-element host values
+(shape arithmetic) runs on the host. Shapes are checked on the host before a launch, with the
+reference's messages, so a kernel never fails. Shared variables stay on the device between calls.
 """
 import builtins
+import functools
 import linecache
 import math
+import types
 
 import numba
 import numpy as np
@@ -35,7 +34,8 @@ from numba import cuda
 from ..graph import Constant, toposort
 from ..ops.elemwise import check_broadcast
 from ..types import INT_DTYPES
-from . import numba_cpu, numpy_ref
+from . import numba_common, numpy_ref
+from .numba_common import REDUCE_STEP, reduce_init
 
 # Launch geometry. The CUDA simulator runs every thread as a Python thread: its tests shrink these.
 BLOCK = 256          # threads per block of 1-d launches; a power of two (the tree reductions halve it)
@@ -47,12 +47,11 @@ if numba.config.ENABLE_CUDASIM:
 GPU_DTYPES = ("bool", "float32", "float64") + INT_DTYPES
 
 # What generated kernels see: the scalar helpers the `kernel` strings call (sigmoid, softplus,
-# NaN-propagating max/min) are the numba CPU backend's own functions, compiled as device functions.
+# NaN-propagating max/min) are numba_common's, the CPU backend's, compiled as device functions.
 _NAMESPACE = {"cuda": cuda, "math": math, "nb": numba,
               **{d: getattr(numba, d) for d in GPU_DTYPES if d != "bool"}}
-_NAMESPACE.update({name: cuda.jit(device=True)(getattr(numba_cpu, name).py_func)
+_NAMESPACE.update({name: cuda.jit(device=True)(getattr(numba_common, name).py_func)
                    for name in ("sigmoid", "softplus", "nan_max", "nan_min")})
-_KERNELS = {}        # source -> compiled kernel, shared by every function of the process
 
 
 def gpu_available():
@@ -60,19 +59,16 @@ def gpu_available():
     return cuda.is_available()
 
 
+@functools.cache                     # one compile per source, shared by every function of the process
 def _kernel(source):
-    if source not in _KERNELS:
-        name = f"<minigraph cuda kernel {len(_KERNELS)}>"
-        linecache.cache[name] = (len(source), None, source.splitlines(True), name)   # readable tracebacks
-        namespace = dict(_NAMESPACE)
-        exec(builtins.compile(source, name, "exec"), namespace)
-        _KERNELS[source] = cuda.jit(namespace["kernel"])
-    return _KERNELS[source]
+    name = f"<minigraph cuda kernel {_kernel.cache_info().currsize}>"
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)   # readable tracebacks
+    namespace = dict(_NAMESPACE)
+    exec(builtins.compile(source, name, "exec"), namespace)
+    return cuda.jit(namespace["kernel"])
 
 
-# ---------------------------------------------------------------------------------------------
-# Moving values: host <-> device, only where a step needs it.
-# ---------------------------------------------------------------------------------------------
+# --- Moving values: host <-> device, only where a step needs it --------------------------------
 def on_device(x):
     return hasattr(x, "copy_to_host")
 
@@ -86,8 +82,7 @@ def contiguous(x):
         return np.require(x, requirements="C")        # (np.ascontiguousarray makes 0-d arrays 1-d)
     if x.is_c_contiguous():
         return x
-    out = cuda.device_array(x.shape, dtype=x.dtype)
-    return _launch_map(_map_source(x.ndim, [[f"i{d}" for d in range(x.ndim)]], "a0"), out, [x])
+    return _launch_map(cuda.device_array(x.shape, dtype=x.dtype), [x], [[f"i{d}" for d in range(x.ndim)]], "a0")
 
 
 def to_host(x):
@@ -99,31 +94,23 @@ def standin(x):
     return np.broadcast_to(np.zeros((), dtype=x.dtype), x.shape)
 
 
-class Transfers:
-    """How `Function.__call__` keeps shared variables on the device between calls."""
-
-    @staticmethod
-    def shared_value(s):
-        if s.device_value is None:                  # first use, or set_value replaced it
-            s.device_value = to_device(s.get_value(borrow=True))
-        return s.device_value
-
-    to_host, standin = staticmethod(to_host), staticmethod(standin)
-
-    @staticmethod
-    def store(s, value):
-        s.set_device_value(contiguous(to_device(value)))
+def shared_value(s):
+    if s.device_value is None:                      # first use, or set_value replaced it
+        s.device_value = to_device(s.get_value(borrow=True))
+    return s.device_value
 
 
-# ---------------------------------------------------------------------------------------------
-# Compiling: one step per node, chosen once; the thunk runs them in order.
-# ---------------------------------------------------------------------------------------------
+# How `Function.__call__` keeps shared variables on the device between calls.
+Transfers = types.SimpleNamespace(shared_value=shared_value, to_host=to_host, standin=standin,
+                                  store=lambda s, value: s.set_device_value(contiguous(to_device(value))))
+
+
+# --- Compiling: one step per node, chosen once; the thunk runs them in order -------------------
 def compile(inputs, outputs):
     if not gpu_available():
-        raise RuntimeError("device='cuda': numba.cuda finds no usable CUDA GPU here. Use device='cpu' "
-                           "(or 'auto', which picks the GPU only when there is one), or set "
-                           "NUMBA_ENABLE_CUDASIM=1 before numba is imported to run the kernels in "
-                           "numba's CUDA simulator.")
+        raise RuntimeError("device='cuda': numba.cuda finds no usable CUDA GPU here. Use device='cpu' (or "
+                           "'auto', which picks the GPU only when there is one), or set NUMBA_ENABLE_CUDASIM=1 "
+                           "before numba is imported to run the kernels in numba's CUDA simulator.")
     order = toposort(outputs)
     plan = [(node, _choose_step(node)) for node in order]
     fed_to_gpu = {id(i) for node, step in plan if step in _KERNEL_STEPS for i in node.inputs}
@@ -131,8 +118,7 @@ def compile(inputs, outputs):
                  for v in [i for n in order for i in n.inputs] + list(outputs) if isinstance(v, Constant)}
 
     def thunk(*values):
-        storage = dict(constants)
-        storage.update((id(v), x) for v, x in zip(inputs, values))
+        storage = {**constants, **{id(v): x for v, x in zip(inputs, values)}}
         for node, step in plan:
             args = [storage[id(i)] for i in node.inputs]
             if step in _KERNEL_STEPS:
@@ -155,72 +141,67 @@ def compile(inputs, outputs):
 
 
 def _choose_step(node):
-    step = _steps().get(type(node.op), _host)
+    from ..ops import blas, elemwise, nnet, reduce, shape
+    step = {elemwise.Elemwise: _elemwise, shape.DimShuffle: _dimshuffle, reduce.Reduce: _reduce,
+            blas.Dot: _dot, nnet.Softmax: _softmax, shape.Shape: _shape, shape.Reshape: _reshape,
+            shape.Rebroadcast: _rebroadcast}.get(type(node.op), _host)
     dtypes = {v.dtype for v in node.inputs + node.outputs}
-    if step in _KERNEL_STEPS and not dtypes <= set(GPU_DTYPES):
-        return _host
-    if "bool" in dtypes and (step is _dot or getattr(node.op, "kind", None) in ("max", "min")):
-        return _host
-    return step
+    no_kernel = (step in _KERNEL_STEPS and not dtypes <= set(GPU_DTYPES)) or (
+        "bool" in dtypes and (step is _dot or getattr(node.op, "kind", None) in ("max", "min")))
+    return _host if no_kernel else step
 
 
-def _host(node, args):
-    """Any op, on the CPU: its NumPy reference, with device inputs copied back first."""
+def _host(node, args):                              # any op: its NumPy reference, on the CPU
     return node.op.perform(node, [to_host(a) for a in args])
 
 
-def _steps():
-    from ..ops import blas, elemwise, nnet, reduce, shape
-    return {elemwise.Elemwise: _elemwise, shape.DimShuffle: _dimshuffle, reduce.Reduce: _reduce,
-            blas.Dot: _dot, nnet.Softmax: _softmax, shape.Shape: _shape, shape.Reshape: _reshape,
-            shape.Rebroadcast: _rebroadcast}
+# --- Map kernels: elementwise ops, copies, broadcasting ----------------------------------------
+# The kernel steps (_elemwise, _reduce, _dot, _softmax) get their inputs on the device already.
+def _decode(flat, dims, pad):
+    """Lines turning `flat` into indices i<d> over `dims` (sizes n<d>), last dimension fastest."""
+    lines = [f"q = {flat}"]
+    for d in reversed(dims[1:]):
+        lines += [f"i{d} = q % n{d}", f"q //= n{d}"]
+    return [pad + line for line in lines + [f"i{dims[0]} = q"]] if dims else []
 
 
-# ---------------------------------------------------------------------------------------------
-# Map kernels: elementwise ops, copies, broadcasting.
-# ---------------------------------------------------------------------------------------------
 def _at(index):
     return ", ".join(index) or "0"          # a 0-d array is passed to kernels as one element
 
 
 def _map_source(ndim, indices, expr):
-    """Source of `kernel(out, n, s1.., x0, x1..)` setting out[i] = expr(a0, a1..) for each index i
-    of out, where ak = xk[indices[k]] (entries name out's index variables i0, i1.., or '0')."""
-    sizes = "".join(f"s{d}, " for d in range(1, ndim))
-    lines = [f"def kernel(out, n, {sizes}{', '.join(f'x{k}' for k in range(len(indices)))}):",
-             "    for flat in range(cuda.grid(1), n, cuda.gridsize(1)):",
-             "        q = flat"]
-    for d in range(ndim - 1, 0, -1):              # the flat index -> one index per dimension
-        lines += [f"        i{d} = q % s{d}", f"        q //= s{d}"]
-    lines += ["        i0 = q"] if ndim else []
-    lines += [f"        a{k} = x{k}[{_at(index)}]" for k, index in enumerate(indices)]
-    lines.append(f"        out[{_at([f'i{d}' for d in range(ndim)])}] = {expr}")
+    """Source of `kernel(out, size, n1.., x0, x1..)` setting out[i] = expr(a0, a1..) for each index
+    i of out, where ak = xk[indices[k]] (entries name out's index variables i0, i1.., or '0')."""
+    sizes = "".join(f"n{d}, " for d in range(1, ndim))
+    lines = [f"def kernel(out, size, {sizes}{', '.join(f'x{k}' for k in range(len(indices)))}):",
+             "    for flat in range(cuda.grid(1), size, cuda.gridsize(1)):",
+             *_decode("flat", list(range(ndim)), " " * 8),
+             *[f"        a{k} = x{k}[{_at(index)}]" for k, index in enumerate(indices)],
+             f"        out[{_at([f'i{d}' for d in range(ndim)])}] = {expr}"]
     return "\n".join(lines) + "\n"
 
 
-def _launch_map(source, out, args):
+def _launch_map(out, args, indices, expr):
+    """out, with out[i] = expr(a0, a1..) for each index i: the kernel of `_map_source`."""
     if out.size:
         blocks = min(-(-out.size // BLOCK), MAX_BLOCKS)
         flat = [a.reshape((1,)) if a.ndim == 0 else a for a in [out] + args]
-        _kernel(source)[blocks, BLOCK](flat[0], out.size, *tuple(out.shape)[1:], *flat[1:])
+        _kernel(_map_source(out.ndim, indices, expr))[blocks, BLOCK](flat[0], out.size, *tuple(out.shape)[1:],
+                                                                    *flat[1:])
     return out
 
 
 def _elemwise(node, args):
     check_broadcast(node, [tuple(a.shape) for a in args])          # the reference's error, before any launch
-    args = [to_device(a) for a in args]
     var, patterns = node.outputs[0], [i.broadcastable for i in node.inputs]
     shape = tuple(next((a.shape[d] for a, p in zip(args, patterns) if not p[d]), 1) for d in range(var.ndim))
     out = cuda.device_array(shape, dtype=var.dtype)
-    scalar_op, names = node.op.scalar_op, [f"a{k}" for k in range(len(args))]
-    expr = scalar_op.kernel_source(names) if hasattr(scalar_op, "kernel_source") \
-        else scalar_op.kernel.format(*names)
+    expr = node.op.scalar_op.kernel.format(*[f"a{k}" for k in range(len(args))])
     if var.ndim > 1 and not any(any(p) for p in patterns) and all(a.is_c_contiguous() for a in args):
-        flat = [a.reshape(out.size) for a in args]          # same shapes, same layout: one flat loop
-        _launch_map(_map_source(1, [["i0"]] * len(args), expr), out.reshape(out.size), flat)
-        return [out]
+        _launch_map(out.reshape(out.size), [a.reshape(out.size) for a in args], [["i0"]] * len(args), expr)
+        return [out]                                         # same shapes, same layout: one flat loop
     indices = [["0" if b else f"i{d}" for d, b in enumerate(p)] for p in patterns]
-    return [_launch_map(_map_source(var.ndim, indices, expr), out, args)]
+    return [_launch_map(out, args, indices, expr)]
 
 
 def _dimshuffle(node, args):
@@ -234,12 +215,10 @@ def _dimshuffle(node, args):
     if order == (1, 0):
         return [x.T]
     index = [f"i{order.index(d)}" if d in order else "0" for d in range(x.ndim)]
-    return [_launch_map(_map_source(len(order), [index], "a0"), cuda.device_array(shape, x.dtype), [x])]
+    return [_launch_map(cuda.device_array(shape, x.dtype), [x], [index], "a0")]
 
 
-# ---------------------------------------------------------------------------------------------
-# Shapes only: no data moves.
-# ---------------------------------------------------------------------------------------------
+# --- Shapes only: no data moves ----------------------------------------------------------------
 def _shape(node, args):
     return [np.asarray(args[0].shape, dtype="int64")]
 
@@ -255,68 +234,41 @@ def _reshape(node, args):
     return [contiguous(x).reshape(target.shape)]
 
 
-# ---------------------------------------------------------------------------------------------
-# Reductions: grid-stride partial results per thread, a tree per block, then across blocks.
-# ---------------------------------------------------------------------------------------------
-_STEP = {"sum": "{a} + {b}", "mean": "{a} + {b}", "prod": "{a} * {b}",
-         "max": "nan_max({a}, {b})", "min": "nan_min({a}, {b})"}
+# --- Reductions and softmax: a grid-stride share per thread, then a tree per block -------------
+def _rows_source(params, dtype, grid_axis, body):
+    """Source of `kernel(params)`: the blocks along `grid_axis` take the rows (< m) in turn, each
+    running `body` with its threads t and BLOCK elements of shared memory `cache`."""
+    return "\n".join([f"def kernel({params}):", f"    cache = cuda.shared.array({BLOCK}, nb.{dtype})",
+                      "    t = cuda.threadIdx.x",
+                      f"    for row in range(cuda.blockIdx.{grid_axis}, m, cuda.gridDim.{grid_axis}):",
+                      *["        " + line for line in body]]) + "\n"
 
 
-def _tree(cache, step, pad):
-    """Lines reducing cache[0:BLOCK] into cache[0], every thread of the block taking part."""
-    return [pad + line for line in [
-        "cuda.syncthreads()", f"s = {BLOCK // 2}", "while s > 0:", "    if t < s:",
-        f"        {cache}[t] = {step.format(a=f'{cache}[t]', b=f'{cache}[t + s]')}",
-        "    cuda.syncthreads()", "    s //= 2"]]
-
-
-def _decode(flat, dims, pad):
-    """Lines turning `flat` into indices i<d> over `dims` (sizes n<d>), last dimension fastest."""
-    if not dims:
-        return []
-    lines = [f"q = {flat}"]
-    for d in reversed(dims[1:]):
-        lines += [f"i{d} = q % n{d}", f"q //= n{d}"]
-    return [pad + line for line in lines + [f"i{dims[0]} = q"]]
-
-
-def _init(kind, dtype):
-    if kind in ("sum", "mean", "prod"):
-        value = "1" if kind == "prod" else "0"
-    elif dtype in INT_DTYPES:
-        info = np.iinfo(dtype)
-        value = str(info.min if kind == "max" else info.max)
-    else:
-        value = "-math.inf" if kind == "max" else "math.inf"
-    return f"{dtype}({value})"
+def _block_reduce(kind, dtype, loop, element, decode=()):
+    """Lines leaving, in every thread, acc = `kind` of `element` over `loop`: each thread reduces
+    its share of the loop, then the block combines the threads' results in a tree in `cache`."""
+    step = REDUCE_STEP[kind]
+    return [f"acc = {reduce_init(kind, dtype)}", loop, *["    " + line for line in decode],
+            f"    acc = {step.format(a='acc', x=element)}", "cache[t] = acc", "cuda.syncthreads()",
+            f"s = {BLOCK // 2}", "while s > 0:", "    if t < s:",
+            f"        cache[t] = {step.format(a='cache[t]', x='cache[t + s]')}", "    cuda.syncthreads()",
+            "    s //= 2", "acc = cache[0]", "cuda.syncthreads()"]      # all have read it: cache is free
 
 
 def _reduce_source(ndim, axes, kind, dtype, divide):
     """`kernel(x, out, m, r, count, n0..)`: out[row, block] = kind of x over the block's share of
     the r reduced elements of row `row` (one of m), divided by `count` when `divide`."""
-    kept = [d for d in range(ndim) if d not in axes]
-    step, element = _STEP[kind], f"x[{_at([f'i{d}' for d in range(ndim)])}]"
-    lines = [f"def kernel(x, out, m, r, count, {''.join(f'n{d}, ' for d in range(ndim))}):",
-             f"    cache = cuda.shared.array({BLOCK}, nb.{dtype})",
-             "    t = cuda.threadIdx.x",
-             "    for row in range(cuda.blockIdx.y, m, cuda.gridDim.y):",
-             *_decode("row", kept, "        "),
-             f"        acc = {_init(kind, dtype)}",
-             f"        for j in range(cuda.blockIdx.x * {BLOCK} + t, r, {BLOCK} * cuda.gridDim.x):",
-             *_decode("j", list(axes), "            "),
-             f"            acc = {step.format(a='acc', b=element)}",
-             "        cache[t] = acc",
-             *_tree("cache", step, "        "),
-             "        if t == 0:",
-             f"            out[row, cuda.blockIdx.x] = cache[0]{' / count' if divide else ''}",
-             "        cuda.syncthreads()"]        # cache is reused by the block's next row
-    return "\n".join(lines) + "\n"
+    kept, element = [d for d in range(ndim) if d not in axes], f"x[{_at([f'i{d}' for d in range(ndim)])}]"
+    loop = f"for j in range(cuda.blockIdx.x * {BLOCK} + t, r, {BLOCK} * cuda.gridDim.x):"
+    return _rows_source(f"x, out, m, r, count, {''.join(f'n{d}, ' for d in range(ndim))}", dtype, "y", [
+        *_decode("row", kept, ""), *_block_reduce(kind, dtype, loop, element, _decode("j", list(axes), "")),
+        "if t == 0:", f"    out[row, cuda.blockIdx.x] = acc{' / count' if divide else ''}"])
 
 
 def _reduce(node, args):
-    (x,), kind, axes, var = [to_device(args[0])], node.op.kind, node.op.axis, node.outputs[0]
+    (x,), kind, axes, var = args, node.op.kind, node.op.axis, node.outputs[0]
     if kind in ("max", "min") and any(x.shape[a] == 0 for a in axes):
-        node.op.perform(node, [np.empty(x.shape, x.dtype)])   # the reference's error (no data)
+        node.op.perform(node, [standin(x)])           # the reference's error
     kept_shape = tuple(n for d, n in enumerate(x.shape) if d not in axes)
     m, r = math.prod(kept_shape), math.prod(x.shape[a] for a in axes)
     if m == 0:
@@ -327,16 +279,31 @@ def _reduce(node, args):
     _kernel(source)[(blocks, min(m, MAX_BLOCKS)), BLOCK](x, partial, m, r, r, *x.shape)
     if blocks > 1:                                   # across blocks: one block per row
         out = cuda.device_array((m, 1), dtype=var.dtype)
-        kind = "sum" if kind == "mean" else kind
-        source = _reduce_source(2, (1,), kind, var.dtype, divide=node.op.kind == "mean")
+        source = _reduce_source(2, (1,), kind, var.dtype, divide=kind == "mean")   # mean steps as sum
         _kernel(source)[(1, min(m, MAX_BLOCKS)), BLOCK](partial, out, m, blocks, r, m, blocks)
         partial = out
     return [partial.reshape(kept_shape)]
 
 
-# ---------------------------------------------------------------------------------------------
-# Matrix product and softmax.
-# ---------------------------------------------------------------------------------------------
+def _softmax_source(dtype, log):
+    """One block a row: the row's max, the sum of exps shifted by it, then each output."""
+    final, loop = "x[row, c] - top - math.log(total)", f"for c in range(t, n, {BLOCK}):"
+    return _rows_source("x, out, m, n", dtype, "x", [
+        *_block_reduce("max", dtype, loop, f"{dtype}(x[row, c])"), "top = acc",
+        *_block_reduce("sum", dtype, loop, "math.exp(x[row, c] - top)"), "total = acc",
+        loop, f"    out[row, c] = {final if log else f'math.exp({final})'}"])
+
+
+def _softmax(node, args):
+    (x,), dtype = args, node.outputs[0].dtype
+    x2 = x if x.ndim == 2 else contiguous(x).reshape((1, x.shape[0]))
+    out = cuda.device_array(x2.shape, dtype=dtype)
+    if out.size:
+        _kernel(_softmax_source(dtype, node.op.log))[min(x2.shape[0], MAX_BLOCKS), BLOCK](x2, out, *x2.shape)
+    return [out.reshape(x.shape)]
+
+
+# --- Matrix product ----------------------------------------------------------------------------
 def _dot_source(dtype):
     """`kernel(a, b, out, m, k, n)`: out = a @ b; each block computes one TILE x TILE tile of out,
     walking along k one pair of tiles at a time, both staged in shared memory."""
@@ -344,10 +311,8 @@ def _dot_source(dtype):
 def kernel(a, b, out, m, k, n):
     ta = cuda.shared.array(({TILE}, {TILE}), nb.{dtype})
     tb = cuda.shared.array(({TILE}, {TILE}), nb.{dtype})
-    tx = cuda.threadIdx.x
-    ty = cuda.threadIdx.y
-    row = cuda.blockIdx.x * {TILE} + ty
-    col = cuda.blockIdx.y * {TILE} + tx
+    tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
+    row, col = cuda.blockIdx.x * {TILE} + ty, cuda.blockIdx.y * {TILE} + tx
     acc = {dtype}(0)
     for start in range(0, k, {TILE}):
         ta[ty, tx] = a[row, start + tx] if row < m and start + tx < k else 0
@@ -362,7 +327,7 @@ def kernel(a, b, out, m, k, n):
 
 
 def _dot(node, args):
-    a, b = [to_device(v) for v in args]
+    a, b = args
     sa, sb = tuple(a.shape), tuple(b.shape)        # (the simulator's shapes take no negative index)
     if sa[-1] != sb[0]:
         node.op.perform(node, [standin(a), standin(b)])     # the reference's error
@@ -376,44 +341,6 @@ def _dot(node, args):
             raise ValueError(f"dot: {n} columns is more than this kernel's grid covers ({65535 * TILE})")
         _kernel(_dot_source(dtype))[grid, (TILE, TILE)](a2, b2, out, m, k, n)
     return [out.reshape(sa[:-1] + sb[1:])]
-
-
-def _softmax_source(dtype, log):
-    final = "x[row, c] - top - math.log(total)"
-    final = final if log else f"math.exp({final})"
-    tree_max, tree_sum = ["\n".join(_tree("cache", _STEP[k], " " * 8)) for k in ("max", "sum")]
-    return f"""\
-def kernel(x, out, m, n):
-    cache = cuda.shared.array({BLOCK}, nb.{dtype})
-    t = cuda.threadIdx.x
-    for row in range(cuda.blockIdx.x, m, cuda.gridDim.x):
-        acc = {dtype}(-math.inf)
-        for c in range(t, n, {BLOCK}):
-            acc = nan_max(acc, {dtype}(x[row, c]))
-        cache[t] = acc
-{tree_max}
-        top = cache[0]
-        cuda.syncthreads()
-        acc = {dtype}(0)
-        for c in range(t, n, {BLOCK}):
-            acc += math.exp(x[row, c] - top)
-        cache[t] = acc
-{tree_sum}
-        total = cache[0]
-        cuda.syncthreads()
-        for c in range(t, n, {BLOCK}):
-            out[row, c] = {final}
-"""
-
-
-def _softmax(node, args):
-    x = to_device(args[0])
-    x2 = x if x.ndim == 2 else contiguous(x).reshape((1, x.shape[0]))
-    dtype = node.outputs[0].dtype
-    out = cuda.device_array(x2.shape, dtype=dtype)
-    if out.size:
-        _kernel(_softmax_source(dtype, node.op.log))[min(x2.shape[0], MAX_BLOCKS), BLOCK](x2, out, *x2.shape)
-    return [out.reshape(x.shape)]
 
 
 _KERNEL_STEPS = (_elemwise, _reduce, _dot, _softmax)     # the steps that launch kernels on their inputs
