@@ -51,8 +51,10 @@ feedback: install
 export: install
 	$(PY) -m autograder export
 
-lab: install release
-	cp binder/welcome.ipynb release/welcome.ipynb
+# Builds the release only when there is none: rebuilding would overwrite a student's answers.
+lab: install
+	@test -d release || $(MAKE) --no-print-directory release
+	@test -f release/welcome.ipynb || cp binder/welcome.ipynb release/welcome.ipynb
 	$(VENV)/bin/jupyter lab --notebook-dir=release
 
 ## bench: minigraph (numba) vs numpy, hand-written numba, and JAX/PyTorch CPU (PEERS=1 installs them)

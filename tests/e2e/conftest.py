@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = Path(__file__).resolve().parent / "output"     # screenshots and logs; ignored by git
-SECRET_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
-                  "BEGIN MARK SCHEME")
+from e2e_support import OUTPUT, ROOT
 
 
 @pytest.fixture(scope="session")
@@ -31,10 +28,3 @@ def student_release(tmp_path_factory) -> Path:
     assert proc.returncode == 0, f"autograder release failed:\n{proc.stdout}\n{proc.stderr[-3000:]}"
     shutil.copy(ROOT / "binder" / "welcome.ipynb", release / "welcome.ipynb")
     return release
-
-
-def first_student_notebook(release: Path) -> Path:
-    """The notebook the Binder badge opens: the first notebook of act2_practice."""
-    notebooks = sorted((release / "act2_practice").glob("*.ipynb"))
-    assert notebooks, f"no act2_practice notebooks in the student release {release}"
-    return notebooks[0]

@@ -1,10 +1,10 @@
 """A student's first minutes, in a real browser: JupyterLab on the student release, driven by headless
 Chromium (Debian's /usr/bin/chromium, through Playwright; `playwright install` is never needed).
 
-The student opens the first notebook of act2_practice (the one the Binder badge opens), runs all
-cells, sees the given code's output and the exercise stop at `raise NotImplementedError()`, runs the
-self-check (which fails: nothing is answered yet), types an answer, sees the self-check pass, and
-presses Validate. JupyterLab runs with the nbgrader extensions students get on Binder
+The student opens a notebook (the course's first, which the Binder badge opens, and act2_practice's
+first), runs all cells, sees the given code's output and the run stop at the first exercise
+(`raise NotImplementedError()`), runs its self-check (which fails: nothing is answered yet), types an
+answer, sees the self-check pass, and presses Validate. JupyterLab runs with the nbgrader extensions students get on Binder
 (binder/student_extensions.py) and in a private config dir, on a copy of the release. Screenshots go
 to tests/e2e/output/. JupyterLab, its kernels and the browser are stopped whatever happens.
 """
@@ -20,21 +20,27 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from playwright import sync_api as playwright_api
 
-from conftest import ROOT, first_student_notebook
+from e2e_support import ROOT, first_student_notebook
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-# Known answers for the first exercise of the notebook under test: typing one shows the self-check pass.
-ANSWERS = {"ex1_solution": "out1 = a + a ** 10\nf1 = function([a], out1)"}
+# Known answers to the first exercise of the notebooks under test (by grade id): typing one in shows the
+# self-check pass. A new first notebook needs its answer here.
+ANSWERS = {
+    "ex1_solution": "out1 = a + a ** 10\nf1 = function([a], out1)",                        # act2_practice/1
+    "central_solution": "def central_difference(f, x, h):\n    return (f(x + h) - f(x - h)) / (2 * h)",  # act1/1
+}
+ERROR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                                 reason=f"{CHROMIUM} missing: `make e2e` installs Debian's chromium")
 
@@ -131,14 +137,18 @@ class Lab:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        deadline = time.monotonic() + 10
+        while self.kernel_pids() and time.monotonic() < deadline:
+            time.sleep(0.2)
         self.log.close()
 
 
-@pytest.fixture
-def lab(student_release, tmp_path, e2e_output):
-    root = tmp_path / "student"
+@pytest.fixture(scope="module")
+def lab(student_release, tmp_path_factory, e2e_output):
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "student"
     shutil.copytree(student_release, root)
-    server = Lab(root, tmp_path, e2e_output / "jupyterlab.log")
+    server = Lab(root, tmp, e2e_output / "jupyterlab.log")
     try:
         server.wait_ready()
         yield server
@@ -168,7 +178,8 @@ def click_menu(page, menu: str, item: str) -> None:
 
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
     """The notebook's kernel indicator says idle (busy while cells run or wait to run)."""
-    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=timeout_ms)
+    page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]'
+                 ).first.wait_for(timeout=timeout_ms)
 
 
 def output_text(cell) -> str:
@@ -176,77 +187,99 @@ def output_text(cell) -> str:
     return "\n".join(outputs.all_text_contents())  # offscreen cells have no innerText
 
 
-def test_student_runs_first_notebook_and_checks_an_answer(lab, page, e2e_output):
-    notebook = first_student_notebook(lab.root)
+def prompt(cell) -> str:
+    return (cell.locator(".jp-InputArea-prompt").text_content() or "").strip()
+
+
+@pytest.mark.parametrize("assignment", [None, "act2_practice"], ids=["binder-badge-notebook", "act2_practice"])
+def test_student_runs_a_notebook_and_checks_an_answer(lab, page, e2e_output, assignment):
+    notebook = first_student_notebook(lab.root, assignment)
     source = nbformat.read(notebook, as_version=4)
     meta = [c.metadata.get("nbgrader", {}) for c in source.cells]
     solution = next(i for i, m in enumerate(meta) if m.get("solution"))
     check = next(i for i, m in enumerate(meta) if i > solution and m.get("grade"))
-    shot = e2e_output / f"{notebook.stem}"
+    answer = ANSWERS.get(meta[solution]["grade_id"])
+    assert answer, f"no known answer to {notebook.name}'s exercise {meta[solution]['grade_id']!r}: add it to ANSWERS"
+    shot = str(e2e_output / notebook.stem)
     print(f"\nnotebook: {notebook.relative_to(lab.root)}; first exercise: cell {solution}, its self-check: cell {check}")
 
-    # 1. Open the notebook the way the Binder badge does (lab/tree/<path>).
-    page.goto(f"{lab.base}/lab/tree/{notebook.relative_to(lab.root)}?token={lab.token}")
+    # 1. Open the notebook the way the Binder badge does (lab/tree/<path>), in a workspace of its own
+    #    (the server is shared by the tests, and a workspace reopens what was open before).
+    workspace = notebook.stem.replace("_", "-")
+    page.goto(f"{lab.base}/lab/workspaces/{workspace}/tree/{notebook.relative_to(lab.root)}?token={lab.token}")
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     cells.nth(len(source.cells) - 1).wait_for(state="attached", timeout=120_000)
     assert cells.count() == len(source.cells)
     wait_idle(page)
     assert page.locator(".lm-MenuBar-item", has_text="Nbgrader").count() == 0, "instructor menu shown"
-    validate = page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate", exact=True)
+    validate = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar").get_by_text(
+        "Validate", exact=True)
     assert validate.is_visible(), "the nbgrader Validate button is missing"
 
-    # 2. Run → Run All Cells: the given code runs, then the unanswered exercise stops the run.
+    # 2. Run → Run All Cells: the given code runs; the unanswered exercise raises NotImplementedError
+    #    (in its own cell, or in the self-check when the stub is a function body) and the run stops.
     click_menu(page, "Run", "Run All Cells")
-    cells.nth(solution).locator(".jp-OutputArea-output", has_text="NotImplementedError").wait_for(timeout=180_000)
+    cells.nth(solution).locator(ERROR).or_(cells.nth(check).locator(ERROR)).first.wait_for(timeout=180_000)
     wait_idle(page)
+    assert "NotImplementedError" in output_text(cells.nth(solution)) + output_text(cells.nth(check))
     for i, cell in enumerate(source.cells[:solution]):
         if cell.cell_type != "code":
             continue
-        prompt = cells.nth(i).locator(".jp-InputArea-prompt").text_content()
-        assert prompt.strip("[]: ").isdigit(), f"cell {i} did not run: prompt {prompt!r}"
-        text = output_text(cells.nth(i))
-        assert "Error" not in text, f"given code in cell {i} failed:\n{text}"
+        assert prompt(cells.nth(i)).strip("[]:").isdigit(), f"cell {i} did not run: {prompt(cells.nth(i))!r}"
+        assert cells.nth(i).locator(ERROR).count() == 0, f"given code in cell {i} failed:\n{output_text(cells.nth(i))}"
         if "print(" in cell.source:
-            assert text.strip(), f"cell {i} prints, but no output appeared"
+            assert output_text(cells.nth(i)).strip(), f"cell {i} prints, but no output appeared"
         if "print(f(2, 3))" in cell.source:
-            assert "5.0" in text, f"f(2, 3) should print 5.0, the page shows {text!r}"
+            assert "5.0" in output_text(cells.nth(i)), "f(2, 3) should print 5.0"
 
     # 3. The self-check of the unanswered exercise fails, as it should.
+    before = prompt(cells.nth(check))
     cells.nth(check).locator(".jp-InputArea-prompt").click()
     page.keyboard.press("Shift+Enter")
-    failed = cells.nth(check).locator(".jp-OutputArea-output", has_text="Error")
-    failed.wait_for(timeout=60_000)
+    page.wait_for_function("([el, p]) => { const t = el.textContent.trim(); return t !== p && !t.includes('*'); }",
+                           arg=[cells.nth(check).locator(".jp-InputArea-prompt").element_handle(), before])
     wait_idle(page)
     message = output_text(cells.nth(check))
+    assert cells.nth(check).locator(ERROR).count() == 1, f"the self-check passed on no answer:\n{message}"
     assert any(e in message for e in ("NameError", "AssertionError", "NotImplementedError")), message
     cells.nth(solution).scroll_into_view_if_needed()
-    page.screenshot(path=str(shot) + "-1-unanswered.png")
+    page.screenshot(path=shot + "-1-unanswered.png")
     print(f"screenshot: {shot}-1-unanswered.png")
 
     # 4. Type an answer; the same self-check now passes.
-    answer = ANSWERS.get(meta[solution].get("grade_id"))
-    if answer is None:
-        pytest.fail(f"no known answer for exercise {meta[solution].get('grade_id')!r}: add it to ANSWERS")
     cells.nth(solution).locator(".cm-content").click()
     page.keyboard.press("Control+A")
     page.keyboard.insert_text(answer)
     page.keyboard.press("Shift+Enter")            # runs the answer, moves to the self-check
     wait_idle(page)
+    before = prompt(cells.nth(check))
     page.keyboard.press("Shift+Enter")            # runs the self-check
-    cells.nth(check).locator(".jp-OutputArea-output", has_text="passes").wait_for(timeout=60_000)
-    assert "Error" not in output_text(cells.nth(check)), output_text(cells.nth(check))
+    page.wait_for_function("([el, p]) => { const t = el.textContent.trim(); return t !== p && !t.includes('*'); }",
+                           arg=[cells.nth(check).locator(".jp-InputArea-prompt").element_handle(), before])
+    wait_idle(page)
+    assert cells.nth(solution).locator(ERROR).count() == 0, output_text(cells.nth(solution))
+    assert cells.nth(check).locator(ERROR).count() == 0, output_text(cells.nth(check))
+    assert output_text(cells.nth(check)).strip(), "the self-check printed nothing"
     cells.nth(check).scroll_into_view_if_needed()
-    page.screenshot(path=str(shot) + "-2-answered.png")
-    print(f"screenshot: {shot}-2-answered.png")
+    page.screenshot(path=shot + "-2-answered.png")
+    print(f"screenshot: {shot}-2-answered.png: {output_text(cells.nth(check)).strip()[:100]}")
 
     # 5. Validate (nbgrader, the one extension students keep): saves, runs the notebook, reports.
     validate.click()
     dialog = page.locator(".jp-Dialog", has_text="Validation Results")
     dialog.wait_for(timeout=180_000)
     report = dialog.inner_text()
-    page.screenshot(path=str(shot) + "-3-validate.png")
+    page.screenshot(path=shot + "-3-validate.png")
     print(f"screenshot: {shot}-3-validate.png")
-    assert "Success!" not in report and ("NotImplementedError" in report or "failed" in report.lower()), report
+    assert "Success!" not in report and "failed" in report.lower(), report   # later exercises are unanswered
     dialog.get_by_role("button", name="Ok").click()
     saved = nbformat.read(notebook, as_version=4)            # Validate saved the typed answer first
     assert answer.splitlines()[0] in saved.cells[solution].source
+
+
+def test_instructor_pages_are_off(lab):
+    """Formgrader (grades, hidden tests, the gradebook UI) is not served to students; Validate is."""
+    with pytest.raises(urllib.error.HTTPError) as err:
+        lab.api("/formgrader")
+    assert err.value.code == 404
+    assert lab.api("/nbgrader_version?version=0.9.6")[0] == 200          # what the Validate button asks first
