@@ -156,8 +156,13 @@ _OPERATORS = {
     "__getitem__": getitem,
     "__matmul__": _binary(dot), "__rmatmul__": _binary(dot, True),
 }
+def _as_method(fn):
+    # Ops are callables but not functions: wrap them so Python binds `self` as the first input.
+    return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
+
+
 for _name, _fn in _OPERATORS.items():
-    setattr(Variable, _name, _fn)
+    setattr(Variable, _name, _as_method(_fn))
 
 
 def _bool(self):
@@ -183,4 +188,4 @@ _METHODS = {"sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "dot
             "astype": cast, "exp": exp, "log": log, "sqrt": sqrt, "transpose": transpose,
             "clip": clip, "argmax": argmax}
 for _name, _fn in _METHODS.items():
-    setattr(Variable, _name, _fn)
+    setattr(Variable, _name, _as_method(_fn))

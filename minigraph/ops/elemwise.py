@@ -6,6 +6,7 @@ and how `pp` prints it. `Elemwise(scalar_op)` lifts a row to tensors with broadc
 """
 import numpy as np
 
+from ..config import config
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype, upcast
 
@@ -127,7 +128,8 @@ def _pattern(var):
 
 
 # ---------------------------------------------------------------------------------------------
-# The table. Gradients are written with the tensor-level functions defined at the bottom.
+# The table. Each row is also the tensor-level function (`exp(x)` applies the Elemwise op);
+# gradients call the other rows by name.
 # ---------------------------------------------------------------------------------------------
 def _sigmoid(x):
     # Stable for large |x|: never exponentiates a large positive number.
@@ -157,49 +159,49 @@ def _scalar(name, nin, impl, grad, kernel, symbol=None, precedence=100, out="upc
     return Elemwise(op)
 
 
-_add = _scalar("add", 2, np.add, lambda i, o, gz: [gz, gz], "({0} + {1})", "+", 10)
-_sub = _scalar("sub", 2, np.subtract, lambda i, o, gz: [gz, -gz], "({0} - {1})", "-", 10)
-_mul = _scalar("mul", 2, np.multiply, lambda i, o, gz: [gz * i[1], gz * i[0]], "({0} * {1})", "*", 20)
-_true_div = _scalar("true_div", 2, np.true_divide,
-                    lambda i, o, gz: [gz / i[1], -gz * o / i[1]], "({0} / {1})", "/", 20, out="float")
-_int_div = _scalar("int_div", 2, np.floor_divide, _int_div_grad, "({0} // {1})", "//", 20)
-_mod = _scalar("mod", 2, np.mod, lambda i, o, gz: [gz, -gz * int_div(i[0], i[1])], "({0} % {1})", "%", 20)
-_pow = _scalar("pow", 2, np.power, _pow_grad, "({0} ** {1})", "**", 30)
-_maximum = _scalar("maximum", 2, np.maximum, lambda i, o, gz: [gz * ge(i[0], i[1]), gz * lt(i[0], i[1])],
-                   "max({0}, {1})")
-_minimum = _scalar("minimum", 2, np.minimum, lambda i, o, gz: [gz * le(i[0], i[1]), gz * gt(i[0], i[1])],
-                   "min({0}, {1})")
-_neg = _scalar("neg", 1, np.negative, lambda i, o, gz: [-gz], "(-{0})", "-", 40)
-_abs = _scalar("abs", 1, np.abs, lambda i, o, gz: [gz * sgn(i[0])], "abs({0})")
-_sgn = _scalar("sgn", 1, np.sign, lambda i, o, gz: [None], "(int({0} > 0) - int({0} < 0))")
-_exp = _scalar("exp", 1, np.exp, lambda i, o, gz: [gz * o], "math.exp({0})", out="float")
-_log = _scalar("log", 1, np.log, lambda i, o, gz: [gz / i[0]], "math.log({0})", out="float")
-_log1p = _scalar("log1p", 1, np.log1p, lambda i, o, gz: [gz / (1 + i[0])], "math.log1p({0})", out="float")
-_expm1 = _scalar("expm1", 1, np.expm1, lambda i, o, gz: [gz * (o + 1)], "math.expm1({0})", out="float")
-_sqrt = _scalar("sqrt", 1, np.sqrt, lambda i, o, gz: [gz * 0.5 / o], "math.sqrt({0})", out="float")
-_sqr = _scalar("sqr", 1, np.square, lambda i, o, gz: [gz * 2 * i[0]], "({0} * {0})")
-_tanh = _scalar("tanh", 1, np.tanh, lambda i, o, gz: [gz * (1 - o * o)], "math.tanh({0})", out="float")
-_sin = _scalar("sin", 1, np.sin, lambda i, o, gz: [gz * cos(i[0])], "math.sin({0})", out="float")
-_cos = _scalar("cos", 1, np.cos, lambda i, o, gz: [-gz * sin(i[0])], "math.cos({0})", out="float")
-_sigmoid_op = _scalar("sigmoid", 1, _sigmoid, lambda i, o, gz: [gz * o * (1 - o)],
-                      "sigmoid({0})", out="float")
-_softplus_op = _scalar("softplus", 1, _softplus, lambda i, o, gz: [gz * sigmoid(i[0])],
-                       "softplus({0})", out="float")
-_gt = _scalar("gt", 2, np.greater, lambda i, o, gz: [None, None], "({0} > {1})", ">", 5, out="bool")
-_lt = _scalar("lt", 2, np.less, lambda i, o, gz: [None, None], "({0} < {1})", "<", 5, out="bool")
-_ge = _scalar("ge", 2, np.greater_equal, lambda i, o, gz: [None, None], "({0} >= {1})", ">=", 5, out="bool")
-_le = _scalar("le", 2, np.less_equal, lambda i, o, gz: [None, None], "({0} <= {1})", "<=", 5, out="bool")
-_eq = _scalar("eq", 2, np.equal, lambda i, o, gz: [None, None], "({0} == {1})", "==", 5, out="bool")
-_neq = _scalar("neq", 2, np.not_equal, lambda i, o, gz: [None, None], "({0} != {1})", "!=", 5, out="bool")
-_and = _scalar("and_", 2, np.logical_and, lambda i, o, gz: [None, None], "({0} and {1})", "&", 4, out="bool")
-_or = _scalar("or_", 2, np.logical_or, lambda i, o, gz: [None, None], "({0} or {1})", "|", 3, out="bool")
-_not = _scalar("invert", 1, np.logical_not, lambda i, o, gz: [None], "(not {0})", "~", 40, out="bool")
-_switch = _scalar("switch", 3, np.where,
-                  lambda i, o, gz: [None, switch(i[0], gz, 0), switch(i[0], 0, gz)],
-                  "({1} if {0} else {2})")
+add = _scalar("add", 2, np.add, lambda i, o, gz: [gz, gz], "({0} + {1})", "+", 10)
+sub = _scalar("sub", 2, np.subtract, lambda i, o, gz: [gz, -gz], "({0} - {1})", "-", 10)
+mul = _scalar("mul", 2, np.multiply, lambda i, o, gz: [gz * i[1], gz * i[0]], "({0} * {1})", "*", 20)
+true_div = _scalar("true_div", 2, np.true_divide,
+                   lambda i, o, gz: [gz / i[1], -gz * o / i[1]], "({0} / {1})", "/", 20, out="float")
+int_div = _scalar("int_div", 2, np.floor_divide, _int_div_grad, "({0} // {1})", "//", 20)
+mod = _scalar("mod", 2, np.mod, lambda i, o, gz: [gz, -gz * int_div(i[0], i[1])], "({0} % {1})", "%", 20)
+pow = _scalar("pow", 2, np.power, _pow_grad, "({0} ** {1})", "**", 30)
+maximum = _scalar("maximum", 2, np.maximum, lambda i, o, gz: [gz * ge(i[0], i[1]), gz * lt(i[0], i[1])],
+                  "max({0}, {1})")
+minimum = _scalar("minimum", 2, np.minimum, lambda i, o, gz: [gz * le(i[0], i[1]), gz * gt(i[0], i[1])],
+                  "min({0}, {1})")
+neg = _scalar("neg", 1, np.negative, lambda i, o, gz: [-gz], "(-{0})", "-", 40)
+abs_ = _scalar("abs", 1, np.abs, lambda i, o, gz: [gz * sgn(i[0])], "abs({0})")
+sgn = _scalar("sgn", 1, np.sign, lambda i, o, gz: [None], "(int({0} > 0) - int({0} < 0))")
+exp = _scalar("exp", 1, np.exp, lambda i, o, gz: [gz * o], "math.exp({0})", out="float")
+log = _scalar("log", 1, np.log, lambda i, o, gz: [gz / i[0]], "math.log({0})", out="float")
+log1p = _scalar("log1p", 1, np.log1p, lambda i, o, gz: [gz / (1 + i[0])], "math.log1p({0})", out="float")
+expm1 = _scalar("expm1", 1, np.expm1, lambda i, o, gz: [gz * (o + 1)], "math.expm1({0})", out="float")
+sqrt = _scalar("sqrt", 1, np.sqrt, lambda i, o, gz: [gz * 0.5 / o], "math.sqrt({0})", out="float")
+sqr = _scalar("sqr", 1, np.square, lambda i, o, gz: [gz * 2 * i[0]], "({0} * {0})")
+tanh = _scalar("tanh", 1, np.tanh, lambda i, o, gz: [gz * (1 - o * o)], "math.tanh({0})", out="float")
+sin = _scalar("sin", 1, np.sin, lambda i, o, gz: [gz * cos(i[0])], "math.sin({0})", out="float")
+cos = _scalar("cos", 1, np.cos, lambda i, o, gz: [-gz * sin(i[0])], "math.cos({0})", out="float")
+sigmoid = _scalar("sigmoid", 1, _sigmoid, lambda i, o, gz: [gz * o * (1 - o)],
+                  "sigmoid({0})", out="float")
+softplus = _scalar("softplus", 1, _softplus, lambda i, o, gz: [gz * sigmoid(i[0])],
+                   "softplus({0})", out="float")
+gt = _scalar("gt", 2, np.greater, lambda i, o, gz: [None, None], "({0} > {1})", ">", 5, out="bool")
+lt = _scalar("lt", 2, np.less, lambda i, o, gz: [None, None], "({0} < {1})", "<", 5, out="bool")
+ge = _scalar("ge", 2, np.greater_equal, lambda i, o, gz: [None, None], "({0} >= {1})", ">=", 5, out="bool")
+le = _scalar("le", 2, np.less_equal, lambda i, o, gz: [None, None], "({0} <= {1})", "<=", 5, out="bool")
+eq = _scalar("eq", 2, np.equal, lambda i, o, gz: [None, None], "({0} == {1})", "==", 5, out="bool")
+neq = _scalar("neq", 2, np.not_equal, lambda i, o, gz: [None, None], "({0} != {1})", "!=", 5, out="bool")
+and_ = _scalar("and_", 2, np.logical_and, lambda i, o, gz: [None, None], "({0} and {1})", "&", 4, out="bool")
+or_ = _scalar("or_", 2, np.logical_or, lambda i, o, gz: [None, None], "({0} or {1})", "|", 3, out="bool")
+invert = _scalar("invert", 1, np.logical_not, lambda i, o, gz: [None], "(not {0})", "~", 40, out="bool")
+switch = _scalar("switch", 3, np.where,
+                 lambda i, o, gz: [None, switch(i[0], gz, 0), switch(i[0], 0, gz)],
+                 "({1} if {0} else {2})")
 # second(a, b) is b broadcast to the shape of a: how gradients of sums and `fill` are made.
-_second = _scalar("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(np.shape(a), np.shape(b))),
-                  lambda i, o, gz: [None, gz], "{1}")
+second = _scalar("second", 2, lambda a, b: np.broadcast_to(b, np.broadcast_shapes(np.shape(a), np.shape(b))),
+                 lambda i, o, gz: [None, gz], "{1}")
 
 
 def _cast_grad(i, o, gz):
@@ -209,7 +211,7 @@ def _cast_grad(i, o, gz):
 def cast(x, dtype):
     """x converted to `dtype` (a no-op when it already has it)."""
     x = as_variable(x)
-    dtype = np.dtype(dtype).name if dtype != "floatX" else __import__("minigraph").config.floatX
+    dtype = config.floatX if dtype == "floatX" else np.dtype(dtype).name
     if x.dtype == dtype:
         return x
     op = SCALAR_OPS.get(f"cast_{dtype}") or ScalarOp(
@@ -217,43 +219,6 @@ def cast(x, dtype):
         f"{dtype}({{0}})", out=dtype)
     SCALAR_OPS[op.name] = op
     return Elemwise(op)(x)
-
-
-# Tensor-level functions: what `T.exp`, `x + y` and the gradients above call.
-def add(a, b): return _add(a, b)
-def sub(a, b): return _sub(a, b)
-def mul(a, b): return _mul(a, b)
-def true_div(a, b): return _true_div(a, b)
-def int_div(a, b): return _int_div(a, b)
-def mod(a, b): return _mod(a, b)
-def pow(a, b): return _pow(a, b)
-def maximum(a, b): return _maximum(a, b)
-def minimum(a, b): return _minimum(a, b)
-def neg(a): return _neg(a)
-def abs_(a): return _abs(a)
-def sgn(a): return _sgn(a)
-def exp(a): return _exp(a)
-def log(a): return _log(a)
-def log1p(a): return _log1p(a)
-def expm1(a): return _expm1(a)
-def sqrt(a): return _sqrt(a)
-def sqr(a): return _sqr(a)
-def tanh(a): return _tanh(a)
-def sin(a): return _sin(a)
-def cos(a): return _cos(a)
-def sigmoid(a): return _sigmoid_op(a)
-def softplus(a): return _softplus_op(a)
-def gt(a, b): return _gt(a, b)
-def lt(a, b): return _lt(a, b)
-def ge(a, b): return _ge(a, b)
-def le(a, b): return _le(a, b)
-def eq(a, b): return _eq(a, b)
-def neq(a, b): return _neq(a, b)
-def and_(a, b): return _and(a, b)
-def or_(a, b): return _or(a, b)
-def invert(a): return _not(a)
-def switch(cond, a, b): return _switch(cond, a, b)
-def second(a, b): return _second(a, b)
 
 
 def fill(model, value):
