@@ -388,10 +388,8 @@ def _softmax(ctx, node):
     ctx.assign(out, f"softmax_rows({rows}, {node.op.log})" + (".reshape(-1)" if x.ndim == 1 else ""))
 
 
-def _subtensor(ctx, node):
-    x, *idx = node.inputs
-    if any(e[0] == "array" for e in node.op.template):
-        raise Unsupported("integer-array indexing")
+def _index_parts(ctx, node, x, idx):
+    """numba index expressions for a template of ints and slices (bounds checked)."""
     v, symbolic, parts = ctx.val(x), iter(ctx.array(i) + "[()]" for i in idx), []
     for d, entry in enumerate(node.op.template):
         got = [None if p is None else (next(symbolic) if p == "?" else str(p)) for p in entry[1:]]
@@ -401,8 +399,56 @@ def _subtensor(ctx, node):
             parts.append(i)
         else:
             parts.append(":".join("" if p is None else p for p in got))
-    out = node.outputs[0]
+    return parts
+
+
+def _array_positions(ctx, node, x, idx, before_loop=lambda n: None):
+    """Open a loop over x[a0, a1, ...] for 1-d integer arrays of one length n: emits the checks,
+    `before_loop(n)`, then `for t in range(n):` with the checked positions a0[t], a1[t]...;
+    returns (t, "a0[t], a1[t], :, ...", number of trailing `:` dimensions) for the loop body."""
+    if {e[0] for e in node.op.template} != {"array"} or any(i.ndim != 1 for i in idx):
+        raise Unsupported("integer-array indexing mixed with slices, or with index arrays that are not vectors")
+    xa, names, n, t = ctx.array(x), [ctx.array(i) for i in idx], ctx.fresh("n"), ctx.fresh("t")
+    ctx.emit(f"{n} = {names[0]}.shape[0]", *[f"if {a}.shape[0] != {n}: {ctx.fail(node)}" for a in names[1:]])
+    before_loop(n)
+    ctx.emit(f"for {t} in range({n}):")
+    where = []
+    for d, a in enumerate(names):
+        j = ctx.fresh("j")
+        ctx.emit(f"    {j} = {a}[{t}]", f"    if {j} < -{xa}.shape[{d}] or {j} >= {xa}.shape[{d}]: {ctx.fail(node)}")
+        where.append(j)
+    rest = x.ndim - len(names)
+    return t, ", ".join(where) + ", :" * rest, rest
+
+
+def _subtensor(ctx, node):
+    (x, *idx), out = node.inputs, node.outputs[0]
+    if any(e[0] == "array" for e in node.op.template):      # gather: one loop, no fancy indexing
+        name, xa = ctx.fresh("o"), ctx.array(x)
+        dims = "".join(f"{xa}.shape[{d}], " for d in range(len(idx), x.ndim))
+        t, where, rest = _array_positions(ctx, node, x, idx, lambda n: ctx.emit(
+            f"{name} = np.empty(({n}, {dims}), dtype={_np_dtype(out.dtype)})"))
+        ctx.emit(f"    {name}[{t}{', :' * rest}] = {xa}[{where}]")
+        ctx._array_val(out, name)
+        return
+    parts = _index_parts(ctx, node, x, idx)
     ctx.assign(out, f"{ctx.array(x)}[{', '.join(parts)}]", scalar=out.ndim == 0)
+
+
+def _inc_subtensor(ctx, node):
+    (x, y, *idx), out = node.inputs, node.outputs[0]
+    name, ya, op = ctx.fresh("o"), ctx.array(y), "=" if node.op.set_instead_of_inc else "+="
+    ctx.emit(f"{name} = {ctx.array(x)}.copy()")
+    if any(e[0] == "array" for e in node.op.template):      # repeated positions add up, as np.add.at
+        t, where, rest = _array_positions(ctx, node, x, idx)
+        if y.ndim not in (0, rest + 1):
+            raise Unsupported("an increment that is not one row per index")
+        row = f"{ya}[()]" if y.ndim == 0 else f"{ya}[{'0' if y.broadcastable[0] else t}{', :' * rest}]"
+        ctx.emit(f"    {name}[{where}] {op} {row}")
+    else:
+        parts = _index_parts(ctx, node, x, idx)
+        ctx.emit(f"{name}[{', '.join(parts) or '()'}] {op} {ya + '[()]' if y.ndim == 0 else ya}")
+    ctx._array_val(out, name)
 
 
 def _reshape(ctx, node):
@@ -429,7 +475,7 @@ def _table():
     return {
         Elemwise: _elemwise, shape.DimShuffle: _dimshuffle, reduce.Reduce: _reduce, Dot: _dot,
         shape.Shape: _shape, shape.Alloc: _alloc, shape.Rebroadcast: _rebroadcast,
-        shape.Subtensor: _subtensor, shape.Reshape: _reshape, shape.Join: _join,
+        shape.Subtensor: _subtensor, shape.IncSubtensor: _inc_subtensor, shape.Reshape: _reshape, shape.Join: _join,
         reduce.Argmax: _argmax, nnet.Softmax: _softmax,
         shape.Tril: _simple("np.tril({0}, {k}) if {lower} else np.triu({0}, {k})"),
         shape.ExtractDiag: _simple("np.diag({0}).copy()"),

@@ -238,15 +238,31 @@ def test_shape_errors_match_numpy_and_change_nothing():
 # --- fallback to numpy -------------------------------------------------------------------------
 def test_unsupported_op_falls_back_with_one_warning():
     p, labels = T.dmatrix("p"), T.lvector("labels")
-    loss = T.nnet.categorical_crossentropy(T.nnet.softmax(p), labels).mean()   # p[rows, labels]
+    loss = T.nnet.softmax(p)[labels, 1:].sum()          # an index array mixed with a slice
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fast = function([p, labels], loss, backend="numba")
         assert fast(np.eye(3), np.array([0, 1, 2])) == pytest.approx(
             function([p, labels], loss, backend="numpy")(np.eye(3), np.array([0, 1, 2])))
     numba_warnings = [w for w in caught if "numba backend" in str(w.message)]
-    assert len(numba_warnings) == 1 and "integer-array indexing" in str(numba_warnings[0].message)
+    assert len(numba_warnings) == 1 and "integer-array indexing mixed" in str(numba_warnings[0].message)
     assert "fell back" in fast.source()
+
+
+def test_gather_scatter_and_set_subtensor_match_numpy():
+    p, v, idx, y = T.dmatrix("p"), T.dvector("v"), T.lvector("idx"), T.lvector("y")
+    rows = T.arange(p.shape[0])
+    outputs = [p[idx], p[rows, y], T.grad((p[idx] ** 2).sum(), p),
+               T.grad(T.nnet.categorical_crossentropy(T.nnet.softmax(p), y).mean(), p),
+               T.set_subtensor(v[1:3], 0), T.inc_subtensor(v[::2], 10), T.grad((T.diag(T.outer(v, v)) * v).sum(), v),
+               T.inc_subtensor(p[:, 1], 1.5)]
+    ref, fast = both([p, v, idx, y], outputs)
+    assert "fell back" not in fast.source()
+    values = [np.random.default_rng(1).normal(size=(4, 3)), np.arange(3.0), np.array([3, 0, 3, -1]),
+              np.array([0, 2, 1, 1])]
+    assert_same(ref(*values), fast(*values))        # repeated indices add up in the gradient
+    with pytest.raises(IndexError, match=r"index 7 is out of bounds.*test_numba_backend.py"):
+        fast(values[0], values[1], np.array([7]), values[3])
 
 
 class BadNumbaCode(theano.Op):
