@@ -35,7 +35,7 @@ def _run(cmd, cwd, env=None) -> float:
     return time.monotonic() - start
 
 
-def bench(students: int, jobs: int, work: Path) -> dict:
+def bench(students: int, jobs: int, work: Path, repeat: int = 1) -> dict:
     py = sys.executable
     nbgrader = str(Path(py).parent / "nbgrader")
     env = dict(os.environ, PATH=str(Path(py).parent) + os.pathsep + os.environ.get("PATH", ""))
@@ -45,17 +45,26 @@ def bench(students: int, jobs: int, work: Path) -> dict:
     shutil.copy(CONFIG_FILE, plain / "nbgrader_config.py")
     _populate(plain / "submitted", students)
     _run([nbgrader, "generate_assignment", "sample", "--force"], plain, env)
-    t_nbgrader = _run([nbgrader, "autograde", "sample", "--force"], plain, env)
-    # Ours, sequential and parallel, each on a fresh gradebook.
     subs = work / "submitted"
     _populate(subs, students)
-    ours = {}
+    # Rounds alternate the three commands so that a change in machine load hits all of them; the
+    # best round of each is reported. Ours regrades with --force on its released course.
+    times: dict[str, list[float]] = {"nbgrader": [], **{f"j{j}": [] for j in sorted({1, jobs})}}
     for j in sorted({1, jobs}):
-        build = work / f"build-j{j}"
-        common = ["--source", str(SAMPLE_SOURCE), "--build", str(build), "--release-dir", str(work / f"rel-j{j}")]
+        common = ["--source", str(SAMPLE_SOURCE), "--build", str(work / f"build-j{j}"),
+                  "--release-dir", str(work / f"rel-j{j}")]
         _run([py, "-m", "autograder", "release", *common], REPO_ROOT, env)
-        ours[j] = _run([py, "-m", "autograder", "autograde", str(subs), *common, "--jobs", str(j)], REPO_ROOT, env)
+    for _ in range(repeat):
+        times["nbgrader"].append(_run([nbgrader, "autograde", "sample", "--force"], plain, env))
+        for j in sorted({1, jobs}):
+            common = ["--source", str(SAMPLE_SOURCE), "--build", str(work / f"build-j{j}"),
+                      "--release-dir", str(work / f"rel-j{j}")]
+            times[f"j{j}"].append(_run([py, "-m", "autograder", "autograde", str(subs), *common,
+                                        "--jobs", str(j), "--force"], REPO_ROOT, env))
+    t_nbgrader = min(times["nbgrader"])
+    ours = {j: min(times[f"j{j}"]) for j in sorted({1, jobs})}
     return {"students": students, "notebooks": 2 * students, "cores": os.cpu_count(),
+            "rounds": {k: [round(x, 1) for x in v] for k, v in times.items()},
             "nbgrader_autograde_s": round(t_nbgrader, 1),
             **{f"ours_jobs{j}_s": round(t, 1) for j, t in ours.items()},
             "speedup_vs_nbgrader": round(t_nbgrader / ours[jobs], 2),
@@ -66,9 +75,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=12)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(bench(args.students, args.jobs, Path(tmp)), indent=1))
+        print(json.dumps(bench(args.students, args.jobs, Path(tmp), args.repeat), indent=1))
 
 
 if __name__ == "__main__":

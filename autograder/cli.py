@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -77,8 +78,14 @@ def settings_from(args) -> Settings:
         sandbox=False if getattr(args, "insecure_no_sandbox", False) else None)
 
 
+@contextlib.contextmanager
 def _executor(args, settings):
-    return runner.make_executor(settings.jobs, args.dask) if args.dask else None
+    """Created first thing, so that worker start-up overlaps the release and the sanitizing."""
+    executor = runner.make_executor(settings.jobs, args.dask)
+    try:
+        yield executor
+    finally:
+        runner.shutdown(executor)
 
 
 def _print_batch(settings: Settings, entries: list[dict], elapsed: float) -> None:
@@ -111,6 +118,11 @@ def _source_for_submissions(args) -> None:
 def cmd_autograde(args) -> int:
     _source_for_submissions(args)
     settings = settings_from(args)
+    with _executor(args, settings) as executor:
+        return _autograde(args, settings, executor)
+
+
+def _autograde(args, settings, executor) -> int:
     names = args.assignment or assignments_with_notebooks(settings.source)
     if not names:
         print(f"error: no assignment with notebooks under {settings.source}", file=sys.stderr)
@@ -127,7 +139,7 @@ def cmd_autograde(args) -> int:
               "(expected <student>/<assignment>/*.ipynb)")
         return 1
     start = time.monotonic()
-    entries = runner.grade(settings, subs, _executor(args, settings), force=args.force,
+    entries = runner.grade(settings, subs, executor, force=args.force,
                            on_done=lambda e: log.info("graded %s/%s", e["student"], e["assignment"]))
     _print_batch(settings, entries, time.monotonic() - start)
     return 0
@@ -135,12 +147,17 @@ def cmd_autograde(args) -> int:
 
 def cmd_course(args) -> int:
     settings = settings_from(args)
+    with _executor(args, settings) as executor:
+        return _course(args, settings, executor)
+
+
+def _course(args, settings, executor) -> int:
     names = release.release(settings, args.assignment)
-    if settings.source == SAMPLE_SOURCE.resolve():
+    if args.source is None and settings.source == SAMPLE_SOURCE.resolve():
         print("note: course/ has no notebooks yet; grading the sample assignment instead")
     subs = course_mod.course_submissions(settings, names)
     start = time.monotonic()
-    entries = runner.grade(settings, subs, _executor(args, settings), force=args.force)
+    entries = runner.grade(settings, subs, executor, force=args.force)
     _print_batch(settings, entries, time.monotonic() - start)
     rows = report.cell_rows(settings, students=sorted({s.student for s in subs}), assignments=names)
     problems = course_mod.check_expectations(report.totals(rows), names)
@@ -177,7 +194,8 @@ def cmd_ci(args) -> int:
             best = max(names, key=lambda a: len(present & {p.stem for p in (settings.source / a).glob("*.ipynb")}))
             subs = [prepare.Submission(student, best, sub_dir)]
         release.release(settings, sorted({s.assignment for s in subs}))
-        entries = runner.grade(settings, subs, _executor(args, settings), force=True)
+        with _executor(args, settings) as executor:
+            entries = runner.grade(settings, subs, executor, force=True)
         result = {"student": student, "assignments": {}}
         infra = []
         for entry in entries:
@@ -226,10 +244,17 @@ COMMANDS = {"release": cmd_release, "autograde": cmd_autograde, "course": cmd_co
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(message)s")
-    logging.getLogger("autograder").setLevel(logging.INFO)
-    # nbgrader and traitlets are chatty at INFO; our own log says what matters.
+    # nbgrader and traitlets are chatty at INFO: their records reach the console only with -v.
+    # Our own log (one line per graded submission, skipped assignments) always does.
+    noisy = logging.StreamHandler()
+    noisy.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    logging.basicConfig(handlers=[noisy], format="%(levelname)s %(message)s")
+    ours = logging.getLogger("autograder")
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+    mine = logging.StreamHandler()
+    mine.setFormatter(logging.Formatter("%(message)s"))
+    ours.addHandler(mine)
     try:
         return COMMANDS[args.command](args)
     except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError) as exc:

@@ -24,7 +24,7 @@ from nbgrader.api import Gradebook
 from . import prepare, sandbox
 from .prepare import Submission
 from .settings import Settings, use_fast_alembic_head
-from .worker import execute_notebook
+from .worker import execute_notebook, warm_up
 
 log = logging.getLogger("autograder")
 
@@ -48,7 +48,23 @@ def make_executor(jobs: int, dask_address: str | None = None) -> cf.Executor:
     if jobs <= 1:
         return InlineExecutor()
     # spawn: workers start clean, without the parent's gradebook connections or threads.
-    return cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    # Start every worker now (each one imports the kernel machinery, ~1-2 s of CPU) so that this
+    # overlaps with the parent's own start-up work instead of delaying the first notebooks.
+    for _ in range(jobs):
+        pool.submit(warm_up)
+    return pool
+
+
+def shutdown(executor: cf.Executor) -> None:
+    """Stop an executor we created; a Dask executor also takes its client down."""
+    if isinstance(executor, cf.ProcessPoolExecutor):
+        executor.shutdown(wait=True, cancel_futures=True)
+    else:
+        executor.shutdown(wait=True)
+    client = getattr(executor, "_client", None)
+    if client is not None:
+        client.close()
 
 
 def journal_path(settings: Settings, sub: Submission) -> Path:
@@ -69,7 +85,7 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def lock_down(settings: Settings, submission_roots: list[Path]) -> None:
+def lock_down(settings: Settings) -> None:
     """Defence in depth behind the jail: instructor-only folders are not world-accessible."""
     settings.build.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.build, 0o700)
@@ -83,49 +99,70 @@ def grade(settings: Settings, submissions: list[Submission], executor: cf.Execut
           force: bool = False, on_done=None) -> list[dict]:
     """Grade submissions; return one report entry per submission (graded now or earlier)."""
     use_fast_alembic_head()
+    own_executor = executor is None
+    executor = executor or make_executor(settings.jobs)
+    try:
+        return _grade(settings, submissions, executor, force, on_done)
+    finally:
+        if own_executor:
+            shutdown(executor)
+
+
+def _grade(settings, submissions, executor, force, on_done) -> list[dict]:
     roots = sorted({s.path.parent.parent for s in submissions})
-    lock_down(settings, roots)
+    lock_down(settings)
     hidden = [str(settings.build), str(settings.source), *map(str, roots)]
     if settings.sandbox:
         sandbox.preflight(hidden)
     digests = {s.key: prepare.submission_digest(s, settings) for s in submissions}
     entries: dict[str, dict] = {}
     pending = []
+    in_gradebook = _graded_in_gradebook(settings)
     for sub in submissions:
         done = load_journal(settings, sub)
-        if not force and done and done.get("digest") == digests[sub.key]:
+        fresh = done and done.get("digest") == digests[sub.key]
+        if not force and fresh and (sub.student, sub.assignment) in in_gradebook:
             entries[sub.key] = done
         else:
             pending.append(sub)
     if not pending:
         return [entries[s.key] for s in submissions]
     log.info("grading %d submission(s), %d already graded", len(pending), len(submissions) - len(pending))
-    own_executor = executor is None
-    executor = executor or make_executor(settings.jobs)
-    try:
-        with Gradebook(settings.gradebook_url, settings.course_id) as gb, prepare.borrowed_gradebook(gb):
-            futures, state = {}, {}
-            for sub in pending:
-                entry = _start_submission(gb, settings, sub, digests[sub.key])
-                state[sub.key] = entry
-                for nb_name, prepared in entry.pop("_prepared").items():
-                    if prepared.nb is None:
-                        continue
-                    task = _task(settings, sub, nb_name, prepared.nb, hidden)
-                    futures[executor.submit(execute_notebook, task)] = (sub, nb_name)
-                if entry["_waiting"] == 0:
-                    _finish(settings, sub, entry, entries, on_done)
-            for fut in cf.as_completed(futures):
-                sub, nb_name = futures[fut]
-                entry = state[sub.key]
-                _record(gb, settings, sub, nb_name, fut, entry)
-                entry["_waiting"] -= 1
-                if entry["_waiting"] == 0:
-                    _finish(settings, sub, entry, entries, on_done)
-    finally:
-        if own_executor:
-            executor.shutdown(wait=True, cancel_futures=True)
+    with Gradebook(settings.gradebook_url, settings.course_id) as gb, prepare.borrowed_gradebook(gb):
+        futures, state = {}, {}
+
+        def collect(fut):
+            sub, nb_name = futures.pop(fut)
+            entry = state[sub.key]
+            _record(gb, settings, sub, nb_name, fut, entry)
+            entry["_waiting"] -= 1
+            if entry["_waiting"] == 0:
+                _finish(settings, sub, entry, entries, on_done)
+
+        for sub in pending:
+            entry = _start_submission(gb, settings, sub, digests[sub.key])
+            state[sub.key] = entry
+            for nb_name, prepared in entry.pop("_prepared").items():
+                if prepared.nb is None:
+                    continue
+                task = _task(settings, sub, nb_name, prepared.nb, hidden)
+                futures[executor.submit(execute_notebook, task)] = (sub, nb_name)
+            if entry["_waiting"] == 0:
+                _finish(settings, sub, entry, entries, on_done)
+            # Record whatever has finished already (everything, for the in-process executor), so
+            # the journal grows while we go and a killed batch keeps its finished submissions.
+            for fut in [f for f in futures if f.done()]:
+                collect(fut)
+        for fut in cf.as_completed(list(futures)):
+            collect(fut)
     return [entries[s.key] for s in submissions]
+
+
+def _graded_in_gradebook(settings: Settings) -> set[tuple[str, str]]:
+    """(student, assignment) pairs the gradebook holds: a journal entry only counts if the gradebook
+    agrees (it may have been reset or replaced since)."""
+    with Gradebook(settings.gradebook_url, settings.course_id) as gb:
+        return {(sub.student.id, a.name) for a in gb.assignments for sub in a.submissions}
 
 
 def _task(settings, sub, nb_name, nb, hidden) -> dict:
@@ -184,7 +221,11 @@ def _finish(settings: Settings, sub: Submission, entry: dict, entries: dict, on_
     entry.pop("_waiting", None)
     entry.pop("_prepared", None)
     entry["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    _write_atomic(journal_path(settings, sub), json.dumps(entry, indent=1))
+    if any(info["status"] == "infrastructure error" for info in entry["notebooks"].values()):
+        # Not a result: leave it out of the journal so that the next run grades it again.
+        log.warning("%s: infrastructure error; it will be regraded on the next run", sub.key)
+    else:
+        _write_atomic(journal_path(settings, sub), json.dumps(entry, indent=1))
     entries[sub.key] = entry
     if on_done:
         on_done(entry)

@@ -112,7 +112,9 @@ def slot(sandbox: bool = True):
                 continue
             try:
                 uid, gid = ensure_user(i)
-                kill_user_processes(uid)  # a crashed previous run may have left some
+                kill_user_processes(uid)  # a killed previous run may have left some
+                for stale in JOBS_ROOT.glob(f"job{i}-*"):  # we hold slot i: its old folders are dead
+                    shutil.rmtree(stale, ignore_errors=True)
                 workdir = Path(tempfile.mkdtemp(prefix=f"job{i}-", dir=JOBS_ROOT))
                 os.chown(workdir, uid, gid)
                 try:

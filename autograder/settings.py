@@ -116,6 +116,10 @@ class Settings:
         cfg.ExecutePreprocessor.timeout = self.cell_timeout
         cfg.LimitOutput.max_lines = self.max_lines
         cfg.LimitOutput.max_traceback = self.max_traceback
+        # We use no exchange (no nbgrader release_assignment/collect); without a writable one
+        # nbgrader prints a CRITICAL line on every start.
+        cfg.Exchange.root = str(self.build / "exchange")
+        (self.build / "exchange").mkdir(parents=True, exist_ok=True)
         return cfg
 
 

@@ -19,7 +19,6 @@ import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
@@ -97,9 +96,15 @@ class GradingClient(NotebookClient):
         return new_output("stream", name="stderr", text=marker)
 
 
+def warm_up() -> int:
+    """Submitted once per pool worker at start: unpickling it imports this module."""
+    return os.getpid()
+
+
 def execute_notebook(task: dict) -> dict:
     """task: {key, nb (json str), files {relpath: bytes}, cell_timeout, notebook_timeout, memory_mb,
-    max_output_bytes, sandbox, extra_hidden}. Returns {key, nb, status, reason, seconds, truncated}."""
+    max_output_bytes, sandbox, extra_hidden}. Returns {key, nb (executed, json str), status ("ok",
+    "kernel_died" or "infrastructure error"), reason, seconds, truncated, timed_out}."""
     start = time.monotonic()
     nb = nbformat.reads(task["nb"], as_version=4)
     result = {"key": task["key"], "status": "ok", "reason": "", "truncated": []}
@@ -152,6 +157,9 @@ def execute_notebook(task: dict) -> dict:
         except DeadKernelError:
             result["status"] = "kernel_died"
             result["reason"] = client.kill_reason or _death_reason(km, killed.is_set(), task["notebook_timeout"])
+            if client.current < 0:  # died before running a single cell: the jail or the kernel, not the student
+                result["status"] = "infrastructure error"
+                result["reason"] = f"kernel did not start ({result['reason']})"
         except Exception as exc:  # not the student's doing (those are handled above): the grader's
             result["status"] = "infrastructure error"
             result["reason"] = f"{type(exc).__name__}: {exc}"[:500]
@@ -187,9 +195,14 @@ def _death_reason(km, watchdog_fired: bool, notebook_timeout: int) -> str:
     if watchdog_fired:
         return f"notebook ran over {notebook_timeout} s; kernel killed"
     proc = getattr(km.provisioner, "process", None) if km.provisioner else None
-    code = proc.poll() if proc is not None else None
+    code = None
+    if proc is not None:
+        try:  # nbclient may notice the death (heartbeat) a moment before the process is gone
+            code = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
     if code is None:
-        return "kernel died"
+        return "kernel stopped responding"
     if code < 0:
         name = signal.Signals(-code).name
         hint = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed; out of memory?)"}.get(name, "")

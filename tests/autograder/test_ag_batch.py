@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import feedback, report
-from autograder.settings import SAMPLE_SOURCE, SAMPLE_SUBMISSIONS
+from autograder.settings import SAMPLE_SOURCE
 
 # Sample assignment: warmup (test_square 2, test_mean 3) + bonus (test_cube 1) = 6 points.
 EXPECTED_TOTALS = {

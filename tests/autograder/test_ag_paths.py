@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -43,16 +42,21 @@ def test_sequential_path_gives_the_same_gradebook(graded, tmp_path, make_setting
                    (theirs["problems"], theirs["flags"], theirs["status"])
 
 
-def test_dask_executor(tmp_path, small_submissions, make_settings):
+def test_dask_scheduler_address(tmp_path, small_submissions, make_settings):
+    """`--dask tcp://...`: the CLI hands notebooks to a Dask cluster through Client.get_executor().
+    The cluster lives in this test process (a worker thread), reachable over local TCP."""
     distributed = pytest.importorskip("distributed")
     settings = make_settings(tmp_path)
-    release.release(settings, ["sample"])
-    subs = prepare.discover(small_submissions, ["sample"])
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        runner.grade(settings, subs, client.get_executor())
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        res = _cli("autograde", str(small_submissions), "--source", str(settings.source), "--build",
+                   str(settings.build), "--release-dir", str(settings.release), "--timeout", "6",
+                   "--dask", cluster.scheduler_address)
+        prefixes = set(cluster.scheduler.task_prefixes)
+    assert res.returncode == 0, res.stderr[-2000:]
     totals = report.totals(report.cell_rows(settings))
     assert {k[0]: v["score"] for k, v in totals.items()} == {"complete": 6, "partial": 2, "blank": 0}
+    assert "execute_notebook" in prefixes, f"the notebooks did not run on the Dask cluster: {prefixes}"
 
 
 def test_killed_batch_resumes_without_losing_or_doubling(tmp_path, small_submissions, make_settings):
