@@ -55,6 +55,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("course", help="release, grade reference + sample submissions, check, print table")
     _common(p)
     _grading(p)
+    p.add_argument("--write-samples", action="store_true",
+                   help="first (re)write the shipped complete/partial/blank submissions from the sources")
     p = sub.add_parser("feedback", help="HTML feedback without hidden tests into <build>/feedback")
     _common(p)
     p.add_argument("--student", action="append")
@@ -153,6 +155,9 @@ def cmd_course(args) -> int:
 
 def _course(args, settings, executor) -> int:
     names = release.release(settings, args.assignment)
+    if getattr(args, "write_samples", False):
+        course_mod.write_samples(settings, names)
+        print(f"wrote complete/partial/blank submissions of {', '.join(names)} under autograder/samples/course/")
     if args.source is None and settings.source == SAMPLE_SOURCE.resolve():
         print("note: course/ has no notebooks yet; grading the sample assignment instead")
     subs = course_mod.course_submissions(settings, names)

@@ -1,8 +1,8 @@
 """`course`: release everything, grade the reference solutions and the sample submissions, check them.
 
 Works for any nbgrader source dir. For an assignment with shipped samples
-(autograder/samples/submitted/{complete,partial,blank}/<assignment>/) those are graded; otherwise
-they are made from the source notebook: complete = reference solution, partial = the first half of
+(autograder/samples/course/{complete,partial,blank}/<assignment>/, written by
+`course --write-samples`) those are graded; otherwise they are made from the source notebook: complete = reference solution, partial = the first half of
 the answers, blank = the release. The check at the end is what makes `make course` a test of the
 course itself: the reference and the complete submission score full marks, the blank one zero.
 """
@@ -16,7 +16,7 @@ import nbformat
 from nbgrader import utils as nbu
 
 from .prepare import Submission
-from .settings import SAMPLE_SUBMISSIONS, Settings
+from .settings import COURSE_SAMPLES, Settings
 
 log = logging.getLogger("autograder")
 SAMPLES = ("complete", "partial", "blank")
@@ -49,13 +49,20 @@ def synthesize(settings: Settings, assignment: str, student: str, fraction: floa
     return Submission(student, assignment, dest)
 
 
+def write_samples(settings: Settings, assignments: list[str]) -> None:
+    """Ship complete / partial / blank submissions of each assignment in COURSE_SAMPLES."""
+    for assignment in assignments:
+        for student, fraction in zip(SAMPLES, (1.0, 0.5, 0.0)):
+            synthesize(settings, assignment, student, fraction, COURSE_SAMPLES)
+
+
 def course_submissions(settings: Settings, assignments: list[str]) -> list[Submission]:
     made = settings.build / "course-submissions"
     subs = []
     for assignment in assignments:
         subs.append(synthesize(settings, assignment, REFERENCE, 1.0, made))
         for student, fraction in zip(SAMPLES, (1.0, 0.5, 0.0)):
-            shipped = SAMPLE_SUBMISSIONS / student / assignment
+            shipped = COURSE_SAMPLES / student / assignment
             subs.append(Submission(student, assignment, shipped) if shipped.is_dir()
                         else synthesize(settings, assignment, student, fraction, made))
     return subs
@@ -69,7 +76,8 @@ def check_expectations(rows_totals: dict, assignments: list[str]) -> list[str]:
             t = rows_totals.get((student, assignment))
             if t and t["score"] != t["max_score"]:
                 problems.append(f"{assignment}: {student} scores {t['score']:g} / {t['max_score']:g}, "
-                                "expected full marks (is a test or a solution wrong?)")
+                                "expected full marks (is a test or a solution wrong? if the notebooks changed, "
+                                "refresh the shipped samples: python -m autograder course --write-samples)")
         t = rows_totals.get(("blank", assignment))
         if t and t["score"] != 0:
             problems.append(f"{assignment}: blank submission scores {t['score']:g}, expected 0 "

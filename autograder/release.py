@@ -50,19 +50,27 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
     return names
 
 
-def hidden_lines(source_nb) -> set[str]:
-    """Stripped lines that appear only inside hidden-test / solution regions of a source notebook."""
-    secret, inside = set(), False
-    for cell in source_nb.cells:
+def split_lines(nb, min_length=12) -> tuple[set[str], set[str]]:
+    """(secret, visible): stripped lines inside solution / hidden-test regions (long enough to
+    recognise, not comments) and lines outside them."""
+    secret, visible, inside = set(), set(), False
+    for cell in nb.cells:
         for line in cell.source.splitlines():
             s = line.strip()
             if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
                 inside = True
             elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
                 inside = False
-            elif inside and len(s) >= 12 and not s.startswith("#"):
+            elif not inside:
+                visible.add(s)
+            elif len(s) >= min_length and not s.startswith("#"):
                 secret.add(s)
-    return secret
+    return secret, visible
+
+
+def hidden_lines(source_nb) -> set[str]:
+    """Stripped lines that appear only inside hidden-test / solution regions of a source notebook."""
+    return split_lines(source_nb)[0]
 
 
 def check_no_leaks(release_dir: Path, source_dir: Path) -> None:
@@ -87,15 +95,7 @@ def check_no_leaks(release_dir: Path, source_dir: Path) -> None:
 
 
 def _visible_lines(source_dir: Path) -> set[str]:
-    visible, inside = set(), False
+    visible = set()
     for src in source_dir.glob("*.ipynb"):
-        for cell in nbformat.read(src, as_version=4).cells:
-            for line in cell.source.splitlines():
-                s = line.strip()
-                if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
-                    inside = True
-                elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
-                    inside = False
-                elif not inside:
-                    visible.add(s)
+        visible |= split_lines(nbformat.read(src, as_version=4))[1]
     return visible

@@ -17,6 +17,8 @@ CONFIG_FILE = PACKAGE_DIR / "nbgrader_config.py"
 COURSE_SOURCE = REPO_ROOT / "course"
 SAMPLE_SOURCE = PACKAGE_DIR / "samples" / "source"
 SAMPLE_SUBMISSIONS = PACKAGE_DIR / "samples" / "submitted"
+# Sample submissions for the course assignments: course --write-samples makes them from the sources.
+COURSE_SAMPLES = PACKAGE_DIR / "samples" / "course"
 
 
 def load_nbgrader_config():

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from autograder.release import split_lines
 from course_grading import COURSE, errors
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -20,35 +21,6 @@ def notebook_names(assignment: str) -> list[str]:
 
 def _grade_cells(nb):
     return [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
-
-
-def _secret_lines(nb) -> set[str]:
-    """Lines inside solution or hidden-test regions, long enough to be recognisable."""
-    secret, inside = set(), False
-    for cell in nb.cells:
-        for line in cell.source.splitlines():
-            s = line.strip()
-            if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
-                inside = True
-            elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
-                inside = False
-            elif inside and len(s) >= 8 and not s.startswith("#"):
-                secret.add(s)
-    return secret
-
-
-def _public_lines(nb) -> set[str]:
-    public, inside = set(), False
-    for cell in nb.cells:
-        for line in cell.source.splitlines():
-            s = line.strip()
-            if "BEGIN HIDDEN TESTS" in s or "BEGIN SOLUTION" in s:
-                inside = True
-            elif "END HIDDEN TESTS" in s or "END SOLUTION" in s:
-                inside = False
-            elif not inside:
-                public.add(s)
-    return public
 
 
 def check_source_is_clean(result, name):
@@ -74,8 +46,8 @@ def check_release_hides_answers(result, name):
     text = "\n".join(c.source for c in release.cells)
     for marker in MARKERS:
         assert marker not in text, f"release of {name} contains {marker!r}"
-    leaked = (_secret_lines(result.source[name]) - _public_lines(result.source[name])) & \
-        {line.strip() for line in text.splitlines()}
+    secret, visible = split_lines(result.source[name], min_length=8)
+    leaked = (secret - visible) & {line.strip() for line in text.splitlines()}
     assert not leaked, f"release of {name} shows solution / hidden-test lines: {sorted(leaked)[:5]}"
     solution_cells = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
     assert solution_cells and all("raise NotImplementedError" in c.source for c in solution_cells)
