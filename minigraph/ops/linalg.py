@@ -20,31 +20,37 @@ def _check_square(node, a):
                          f"built at {node.site[0]}, line {node.site[1]}")
 
 
-class MatrixInverse(Op):
+class SquareMatrixOp(Op):
+    """An op on one square matrix: the type inference and the square check, written once.
+    A subclass gives `compute(a)` (NumPy) and `out_ndim` (2: a matrix, 0: a number)."""
+
+    out_ndim = 2
+
     def make_node(self, a):
         a = _square(self, a)
-        return Apply(self, [a], [TensorType(float_dtype(a.dtype), (False, False))])
+        return Apply(self, [a], [TensorType(float_dtype(a.dtype), (False,) * self.out_ndim)])
 
     def perform(self, node, inputs):
         _check_square(node, inputs[0])
-        return [np.linalg.inv(inputs[0]).astype(node.outputs[0].dtype)]
+        return [np.asarray(self.compute(inputs[0]), dtype=node.outputs[0].dtype)]
+
+
+class MatrixInverse(SquareMatrixOp):
+    compute = staticmethod(np.linalg.inv)
 
     def grad(self, inputs, output_grads):
         inv = self(inputs[0])                 # d(A^-1) = -A^-1 dA A^-1
         return [-dot(dot(inv.T, output_grads[0]), inv.T)]
 
 
-class Cholesky(Op):
+class Cholesky(SquareMatrixOp):
     """Lower-triangular L with L L^T = A, for a symmetric positive-definite A."""
 
-    def make_node(self, a):
-        a = _square(self, a)
-        return Apply(self, [a], [TensorType(float_dtype(a.dtype), (False, False))])
+    compute = staticmethod(np.linalg.cholesky)
 
     def perform(self, node, inputs):
-        _check_square(node, inputs[0])
         try:
-            return [np.linalg.cholesky(inputs[0]).astype(node.outputs[0].dtype)]
+            return super().perform(node, inputs)
         except np.linalg.LinAlgError:
             raise np.linalg.LinAlgError(f"cholesky: {node.inputs[0]} is not positive definite; "
                                         f"built at {node.site[0]}, line {node.site[1]}") from None
@@ -84,31 +90,24 @@ class Solve(Op):
         return [ga, gb]
 
 
-class Det(Op):
-    def make_node(self, a):
-        a = _square(self, a)
-        return Apply(self, [a], [TensorType(float_dtype(a.dtype), ())])
-
-    def perform(self, node, inputs):
-        _check_square(node, inputs[0])
-        return [np.asarray(np.linalg.det(inputs[0]), dtype=node.outputs[0].dtype)]
+class Det(SquareMatrixOp):
+    out_ndim = 0
+    compute = staticmethod(np.linalg.det)
 
     def grad(self, inputs, output_grads):
         a = inputs[0]
         return [output_grads[0] * self(a) * MatrixInverse()(a).T]
 
 
-class LogDet(Op):
-    """log|det A| for a matrix with positive determinant (e.g. a covariance)."""
+class LogDet(SquareMatrixOp):
+    """log|det A| for a matrix with positive determinant (e.g. a covariance); NaN otherwise."""
 
-    def make_node(self, a):
-        a = _square(self, a)
-        return Apply(self, [a], [TensorType(float_dtype(a.dtype), ())])
+    out_ndim = 0
 
-    def perform(self, node, inputs):
-        _check_square(node, inputs[0])
-        sign, logdet = np.linalg.slogdet(inputs[0])
-        return [np.asarray(logdet if sign > 0 else np.nan, dtype=node.outputs[0].dtype)]
+    @staticmethod
+    def compute(a):
+        sign, logdet = np.linalg.slogdet(a)
+        return logdet if sign > 0 else np.nan
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * MatrixInverse()(inputs[0]).T]
