@@ -23,6 +23,7 @@ numpy backend with one warning. MINIGRAPH_DEBUG=1 prints the generated source; s
 """
 import collections
 import functools
+import re
 import hashlib
 import importlib.util
 import math
@@ -37,12 +38,13 @@ from numba import njit
 
 from ..config import config
 from ..graph import Constant, toposort
-from . import numba_common, numpy_ref
+from . import numba_common, numba_math, numpy_ref
 from .numba_common import REDUCE_STEP, reduce_init
+from .numba_math import vexp, vlog
 
 # Part of the cache key: numba's own cache does not notice a change in the helpers a kernel calls.
-_BACKEND_VERSION = hashlib.sha256(b"".join(pathlib.Path(f).read_bytes()
-                                           for f in (__file__, numba_common.__file__))).hexdigest()
+_BACKEND_VERSION = hashlib.sha256(b"".join(pathlib.Path(f).read_bytes() for f in (
+    __file__, numba_common.__file__, numba_math.__file__))).hexdigest()
 # np.dot on a strided view inside a kernel is correct, only slower: not worth a warning to a student.
 warnings.filterwarnings("ignore", category=numba.NumbaPerformanceWarning, module=r".*mg_")
 _LOADED = {}                     # hash -> kernel: the same graph twice in one process compiles once
@@ -56,7 +58,8 @@ import numpy as np
 from numpy import (bool_, float16, float32, float64, int8, int16, int32, int64,
                    uint8, uint16, uint32, uint64)
 from numba import njit
-from minigraph.backends.numba_common import sigmoid, softplus, nan_max, nan_min
+from minigraph.backends.numba_common import nan_max, nan_min
+from minigraph.backends.numba_math import vexp, vexpm1, vlog, vlog1p, vtanh, vsigmoid, vsoftplus
 from minigraph.backends.numba_cpu import softmax_rows, logdet
 """
 
@@ -72,10 +75,10 @@ def softmax_rows(x, log):
             m = max(m, x[r, c])
         total = 0.0
         for c in range(x.shape[1]):
-            total += math.exp(x[r, c] - m)
-        lse = m + math.log(total)
+            total += vexp(x[r, c] - m)
+        lse = m + vlog(total)
         for c in range(x.shape[1]):
-            out[r, c] = x[r, c] - lse if log else math.exp(x[r, c] - m) / total
+            out[r, c] = x[r, c] - lse if log else vexp(x[r, c] - m) / total
     return out
 
 
@@ -269,6 +272,10 @@ def generate(inputs, outputs):
 
 
 # --- The emitters, one per op type -------------------------------------------------------------
+# The C library's exp, log, tanh... become numba_math's vectorizable versions.
+_FAST_MATH = re.compile(r"(?<![\w.])(%s)\(" % "|".join(re.escape(k) for k in numba_math.REPLACES))
+
+
 def _elemwise(ctx, node):
     out = node.outputs[0]
     ins = [ctx.val(i) for i in node.inputs]
@@ -279,7 +286,7 @@ def _elemwise(ctx, node):
         shape.append(ctx.fresh("n") if sizes else "1")
         if sizes:
             ctx.emit(f"{shape[d]} = {sizes[0]}", *[f"if {s} != {shape[d]}: {ctx.fail(node)}" for s in sizes[1:]])
-    kernel, t = node.op.scalar_op.kernel, ctx.fresh("t")
+    kernel, t = _FAST_MATH.sub(lambda m: numba_math.REPLACES[m.group(1)] + "(", node.op.scalar_op.kernel), ctx.fresh("t")
 
     def elem(idx):
         parts = [v.elem(idx) for v in ins]
