@@ -13,8 +13,11 @@ class _Config:
         self.device = os.environ.get("MINIGRAPH_DEVICE", "cpu")
         # 'FAST_RUN' applies every rewrite phase; 'FAST_COMPILE' only merges duplicates.
         self.mode = os.environ.get("MINIGRAPH_MODE", "FAST_RUN")
-        # Which backend runs compiled graphs on the CPU: 'numpy' (the reference) or 'numba'.
-        self.backend = os.environ.get("MINIGRAPH_BACKEND", "numpy")
+        # Which backend runs compiled graphs on the CPU: 'auto' (numba once a function is hot),
+        # 'numba' (compile every function at once) or 'numpy' (the reference).
+        self.backend = os.environ.get("MINIGRAPH_BACKEND", "auto")
+        # 'auto': seconds a function runs on numpy before it is compiled with numba.
+        self.jit_after = float(os.environ.get("MINIGRAPH_JIT_AFTER", "1.0"))
         self.debug = os.environ.get("MINIGRAPH_DEBUG", "") not in ("", "0")
 
     def __repr__(self):

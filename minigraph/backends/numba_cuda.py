@@ -52,6 +52,11 @@ _NAMESPACE = {"cuda": cuda, "math": math, "nb": numba,
               **{d: getattr(numba, d) for d in GPU_DTYPES if d != "bool"}}
 _NAMESPACE.update({name: cuda.jit(device=True)(getattr(numba_common, name).py_func)
                    for name in ("sigmoid", "softplus", "nan_max", "nan_min")})
+# maximum's and minimum's `kernel` strings call Python's max(a, b) and min(a, b), which numba
+# implements for scalars with a *args @overload that numba.cuda fails to compile ("Signature
+# mismatch"): two-argument device functions replace them, with their results (NaN included).
+_NAMESPACE.update(max=cuda.jit(device=True)(lambda a, b: b if b > a else a),
+                  min=cuda.jit(device=True)(lambda a, b: b if b < a else a))
 
 
 def gpu_available():
@@ -61,11 +66,33 @@ def gpu_available():
 
 @functools.cache                     # one compile per source, shared by every function of the process
 def _kernel(source):
-    name = f"<minigraph cuda kernel {_kernel.cache_info().currsize}>"
+    return cuda.jit(_kernel_function(source))
+
+
+@functools.cache
+def _kernel_function(source):
+    """The Python function `kernel` that a generated `source` defines, before numba compiles it."""
+    name = f"<minigraph cuda kernel {_kernel_function.cache_info().currsize}>"
     linecache.cache[name] = (len(source), None, source.splitlines(True), name)   # readable tracebacks
     namespace = dict(_NAMESPACE)
     exec(builtins.compile(source, name, "exec"), namespace)
-    return cuda.jit(namespace["kernel"])
+    return namespace["kernel"]
+
+
+def compile_ptx(source, argtypes, cc=(8, 0)):
+    """The PTX of a generated kernel for compute capability `cc`, given its argument types (numba
+    types). It needs libNVVM but no GPU or driver, so it checks, where the simulator can't, that a
+    kernel compiles for real hardware (tests/gpu_ptx). Not available under the simulator."""
+    # Even in compile_ptx, numba compiles what a kernel calls (the device functions above, and
+    # builtins it implements with @overload: max, min, int()...) for the current device's compute
+    # capability: with no GPU here, that device is one of capability `cc`, as on a real such GPU.
+    from numba.cuda import dispatcher
+    current = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
+    try:
+        return cuda.compile_ptx(_kernel_function(source), tuple(argtypes), cc=cc)[0]
+    finally:
+        dispatcher.get_current_device = current
 
 
 # --- Moving values: host <-> device, only where a step needs it --------------------------------

@@ -17,7 +17,7 @@ class Function:
     def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
                  allow_input_downcast, excluding, backend, device=None):
         from .. import rewrite
-        from ..backends import get_backend
+        from .. import backends
         self.name = name
         self.inputs = list(inputs)
         self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
@@ -38,7 +38,9 @@ class Function:
         self.graph = rewrite.optimize(graph, self.mode, excluding=excluding or ())
         self.n_outputs = len(outputs)
         self.backend_name = _backend_for(device or config.device, backend)
-        self.thunk = get_backend(self.backend_name).compile(self.inputs + self.shared, self.graph)
+        # Update k may overwrite its shared variable's storage (the numba backends decide when it is safe).
+        inplace = {self.n_outputs + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
+        self.thunk = backends.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
 
     def __call__(self, *args, **kwargs):
         if kwargs:

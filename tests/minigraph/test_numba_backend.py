@@ -208,6 +208,70 @@ def test_outputs_see_values_before_any_update(backend):
     np.testing.assert_array_equal(b.get_value(), [3, 4])         # a before the call, plus k
 
 
+# --- updates written into the shared variables' own storage, only where that is safe ----------
+def _storage(var):
+    return var.get_value(borrow=True).__array_interface__["data"][0]
+
+
+def test_updates_write_in_place_where_safe():
+    rng = np.random.default_rng(4)
+    W0, v0 = rng.normal(size=(3, 3)), rng.normal(size=3)
+    results = {}
+    for backend in ("numpy", "numba"):
+        W, v, w2 = shared(W0.copy(), name="W"), shared(v0.copy(), name="v"), shared(v0.copy(), name="w2")
+        a, b = shared(np.arange(3.0), name="a"), shared(np.arange(3.0) * 10, name="b")
+        k = T.dscalar("k")
+        f = function([k], [W.T, v * k], backend=backend, updates=[
+            (W, W - 0.5 * W.T),          # reads W transposed: may not overwrite W as it goes
+            (v, v * k + 1),              # in place
+            (w2, w2 + v),                # reads v's old value: must run before v's in-place loop
+            (a, b), (b, a + k)])         # a cycle: one of them needs a new array
+        before = {s.name: _storage(s) for s in (W, v, w2)}
+        outs = [f(2.0), f(3.0)]
+        results[backend] = (outs, [s.get_value() for s in (W, v, w2, a, b)])
+        if backend == "numba":
+            assert _storage(v) == before["v"] and _storage(w2) == before["w2"]    # written in place
+            assert _storage(W) != before["W"]             # W.T is an output and W is read transposed
+    (ref_outs, ref_vals), (outs, vals) = results["numpy"], results["numba"]
+    for r, g in zip(ref_outs, outs):
+        assert_same(r, g)
+    assert_same(ref_vals, vals)
+    np.testing.assert_allclose(vals[0], (W0 - 0.5 * W0.T) - 0.5 * (W0 - 0.5 * W0.T).T)
+
+
+def test_in_place_update_leaves_earlier_outputs_alone():
+    acc = shared(np.zeros(4), name="acc")
+    x = T.dvector("x")
+    f = function([x], [acc, acc * 1], updates=[(acc, acc + x)], backend="numba")
+    first = f(np.ones(4))
+    second = f(np.ones(4))
+    np.testing.assert_array_equal(first[0], 0)                   # not the storage, not overwritten
+    np.testing.assert_array_equal(second[0], 1)
+    np.testing.assert_array_equal(acc.get_value(), 2)
+
+
+# --- the default `auto` backend: numpy until a function is hot, then numba ----------------------
+def test_auto_backend_compiles_only_hot_functions(monkeypatch):
+    assert theano.config.backend == "auto"                   # the default
+    monkeypatch.setattr(theano.config, "jit_after", 0.02)
+    x = T.dvector("x")
+    acc = shared(np.zeros(3), name="acc")
+    once = function([x], T.tanh(x) * 3)
+    loop = function([x], T.exp(x).sum(), updates=[(acc, acc + T.tanh(x))])
+    ref = function([x], T.exp(x).sum(), backend="numpy")
+    once(np.ones(3))
+    assert once.thunk.running == "numpy"                     # one call: never worth a compile
+    values = np.linspace(-1, 1, 3)
+    calls = 0
+    while loop.thunk.running == "numpy":
+        assert loop(values) == pytest.approx(ref(values), rel=1e-12)
+        calls += 1
+        assert calls < 10_000, "the function never switched to numba"
+    assert loop(values) == pytest.approx(ref(values), rel=1e-12)
+    np.testing.assert_allclose(acc.get_value(), (calls + 1) * np.tanh(values), rtol=1e-12)
+    assert "def kernel" in loop.source()
+
+
 # --- errors: the same clear message as the numpy backend, nothing half-applied ---------------
 def _error_of(fn, *args):
     with pytest.raises(Exception) as info:
