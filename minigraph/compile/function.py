@@ -13,6 +13,9 @@ from ..graph import Constant, Variable, as_variable, clone_replace, graph_inputs
 from .shared import SharedVariable
 
 
+_MISSING = object()     # a keyword argument that was not given
+
+
 class Function:
     def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
                  allow_input_downcast, excluding, backend, device=None):
@@ -23,7 +26,8 @@ class Function:
         self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
         outputs = [as_variable(outputs)] if self.single_output else [as_variable(o) for o in outputs]
         self.allow_input_downcast = allow_input_downcast
-        self._fast = [None if any(v.broadcastable) else (np.dtype(v.dtype), v.ndim) for v in self.inputs]
+        # (dtype, ndim) an ndarray argument must have to skip conversion; None: always convert
+        self._fast = [(None, -1) if any(v.broadcastable) else (np.dtype(v.dtype), v.ndim) for v in self.inputs]
         _check_inputs(self.inputs)
         self.updates = _check_updates(updates)
         # givens and updates are substituted on a copy; the user's graph stays as it was.
@@ -41,41 +45,70 @@ class Function:
         # Update k may overwrite its shared variable's storage (the numba backends decide when it is safe).
         inplace = {self.n_outputs + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
         self.thunk = backends.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
+        # An update value of exactly the shared variable's dtype and rank needs no check (the
+        # broadcastable dimensions' sizes are checked every time).
+        self._update_checks = [(s, np.dtype(s.dtype), s.ndim, [d for d, b in enumerate(s.broadcastable) if b])
+                               for s, _ in self.updates]
+        # Only an output that is an input (or a view the backend passes through) can be one of the
+        # values handed in: those are copied, so the caller never holds the function's storage.
+        self._copy_if_given = {k for k, o in enumerate(self.graph[:self.n_outputs])
+                               if o.owner is None or type(o.owner.op).__name__ == "Rebroadcast"}
+        self._gpu = getattr(self.thunk, "device", None)
 
     def __call__(self, *args, **kwargs):
+        if kwargs or len(args) != len(self.inputs):
+            args = self._bind(args, kwargs)
+        values = list(args)
+        for k, (dtype, ndim) in enumerate(self._fast):
+            a = values[k]     # an ndarray of exactly the input's dtype and rank needs no conversion
+            if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != ndim:
+                values[k] = self._convert(k, a)
+        gpu = self._gpu                               # the CUDA backend: shared values stay on the GPU
+        if self.shared:
+            values += [gpu.shared_value(s) if gpu else s._value for s in self.shared]
+        results = self.thunk(*values)
+        if self.updates:
+            self._apply_updates(results[self.n_outputs:], gpu)
+        if gpu:
+            results = [gpu.to_host(o) for o in results[:self.n_outputs]]
+        if self._copy_if_given:  # never hand out storage the function still owns (an input or a shared value)
+            results = [o.copy() if k in self._copy_if_given and any(o is v for v in values) else o
+                       for k, o in enumerate(results[:self.n_outputs])]
+        return results[0] if self.single_output else list(results[:self.n_outputs])
+
+    def _apply_updates(self, new_values, gpu):
+        """Check every new value, then store them all: a bad one changes nothing."""
+        for (s, dtype, ndim, broadcast), value in zip(self._update_checks, new_values):
+            checked = gpu.standin(value) if gpu else value                  # shape check on the host
+            if gpu or checked.dtype != dtype or checked.ndim != ndim or any(checked.shape[d] != 1 for d in broadcast):
+                s.type.filter(checked, name=f"update of shared variable {s.name or s}")
+        for (s, *_), value in zip(self._update_checks, new_values):
+            if gpu:
+                gpu.store(s, value)
+            else:
+                s._value = value
+
+    def _bind(self, args, kwargs):
+        """Positional and keyword arguments as one list in input order, or a TypeError."""
+        args = list(args)
         if kwargs:
             by_name = {v.name: k for k, v in enumerate(self.inputs)}
-            args = list(args) + [None] * (len(self.inputs) - len(args))
+            args += [_MISSING] * (len(self.inputs) - len(args))
             for key, value in kwargs.items():
                 if key not in by_name:
                     raise TypeError(f"{self._label()}: unknown keyword argument {key!r}; inputs are "
                                     f"{[v.name for v in self.inputs]}")
                 args[by_name[key]] = value
-        if len(args) != len(self.inputs):
+        missing = [v.name or f"<{v.type}>" for v, a in zip(self.inputs, args) if a is _MISSING]
+        if len(args) != len(self.inputs) or missing:
             names = ", ".join(v.name or f"<{v.type}>" for v in self.inputs)
-            raise TypeError(f"{self._label()} takes {len(self.inputs)} argument(s) ({names}), got {len(args)}")
-        # An ndarray of exactly the input's dtype and rank needs no conversion (the common, fast case).
-        values = [a if fast and type(a) is np.ndarray and a.dtype == fast[0] and a.ndim == fast[1]
-                  else v.type.filter(a, name=f"argument {k} ({v.name or v.type})",
-                                     allow_downcast=self.allow_input_downcast)
-                  for k, (v, a, fast) in enumerate(zip(self.inputs, args, self._fast))]
-        gpu = getattr(self.thunk, "device", None)    # the CUDA backend: shared values stay on the GPU
-        values += [gpu.shared_value(s) if gpu else s.get_value(borrow=True) for s in self.shared]
-        results = self.thunk(*values)
-        outputs, new_values = results[:self.n_outputs], results[self.n_outputs:]
-        if gpu:
-            outputs = [gpu.to_host(o) for o in outputs]
-        for (s, _), value in zip(self.updates, new_values):
-            s.type.filter(gpu.standin(value) if gpu else value,     # shape check (on the host)
-                          name=f"update of shared variable {s.name or s}")
-        for (s, _), value in zip(self.updates, new_values):
-            if gpu:
-                gpu.store(s, value)
-            else:
-                s._value = np.asarray(value)
-        # Never hand out storage the function still owns (an input or a shared value).
-        outputs = [o.copy() if any(o is v for v in values) else o for o in outputs]
-        return outputs[0] if self.single_output else outputs
+            raise TypeError(f"{self._label()} takes {len(self.inputs)} argument(s) ({names}), got "
+                            f"{len(args) - len(missing)}" + (f"; missing {', '.join(missing)}" if missing else ""))
+        return args
+
+    def _convert(self, k, value):
+        v = self.inputs[k]
+        return v.type.filter(value, name=f"argument {k} ({v.name or v.type})", allow_downcast=self.allow_input_downcast)
 
     def _label(self):
         return f"function {self.name!r}" if self.name else "this function"
