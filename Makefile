@@ -21,8 +21,10 @@ $(STAMP): pyproject.toml
 
 ## test: the whole suite (library, course notebooks, autograder), then the CUDA-simulator tests, then e2e
 test: install
-	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/gpu --ignore=tests/e2e
+	$(PY) -m pytest tests -q -p no:cacheprovider --ignore=tests/gpu --ignore=tests/gpu_ptx --ignore=tests/e2e
 	@if [ -d tests/gpu ]; then NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest tests/gpu -q -p no:cacheprovider; fi
+	@# the CUDA kernels compiled to PTX for real GPUs (libNVVM from PyPI, no GPU needed), no simulator
+	@if [ -d tests/gpu_ptx ]; then NUMBA_ENABLE_CUDASIM=0 $(PY) -m pytest tests/gpu_ptx -q -p no:cacheprovider; fi
 	@$(MAKE) --no-print-directory e2e
 
 ## e2e: a student's session in headless Chromium (JupyterLab on the release), and binder/postBuild in a

@@ -248,7 +248,9 @@ def load(source, key):
 #   shape  one string per dimension (a name or expression valid where the value is used)
 #   elem   idx -> (statements, expression): the element at index strings `idx`
 #   array  the name of a materialized array, or None for a lazy (inlined) value
-Val = collections.namedtuple("Val", "shape elem array", defaults=[None])
+#   flat   elem(idx) reads only C-contiguous arrays of the full shape at idx, or nothing that
+#          depends on idx: its loop may run over one flat index (see Context.loop)
+Val = collections.namedtuple("Val", "shape elem array flat", defaults=[None, False])
 
 
 def _literal(value, dtype):
@@ -278,13 +280,15 @@ class Context:
         for node in self.order:
             for i in node.inputs:
                 self.users.setdefault(id(i), []).append(node)
-        self.args = [self._array_val(v, f"v{k}").array for k, v in enumerate(inputs)]
+        # the thunk passes C-contiguous arrays only
+        self.args = [self._array_val(v, f"v{k}", flat=True).array for k, v in enumerate(inputs)]
 
-    def _array_val(self, var, name):
+    def _array_val(self, var, name, flat=False):
+        """var's value is the array `name`; flat: a C-contiguous one (a new array, or an input)."""
         def elem(idx):
             return [], f"{name}[{', '.join('0' if b else i for i, b in zip(idx, var.broadcastable)) or '()'}]"
         shape = ["1" if b else f"{name}.shape[{d}]" for d, b in enumerate(var.broadcastable)]
-        self.vals[id(var)] = Val(shape, elem, name)
+        self.vals[id(var)] = Val(shape, elem, name, flat)
         return self.vals[id(var)]
 
     def val(self, var):
@@ -292,11 +296,11 @@ class Context:
             assert isinstance(var, Constant), f"{var} is neither an input nor computed"
             if var.data.size == 1:          # written into the code as a literal
                 literal = _literal(var.data, var.dtype)
-                self.vals[id(var)] = Val(["1"] * var.ndim, lambda idx: ([], literal))
+                self.vals[id(var)] = Val(["1"] * var.ndim, lambda idx: ([], literal), flat=True)
             else:                           # passed to the kernel after the inputs
                 name = f"c{len(self.consts)}"
                 self.consts.append((name, var.data))
-                self._array_val(var, name)
+                self._array_val(var, name, flat=True)
         return self.vals[id(var)]
 
     def fresh(self, prefix):
@@ -315,8 +319,8 @@ class Context:
         v = self.val(var)
         if v.array is None:
             name = self.fresh("o")
-            self.loop(name, v.shape, v.elem, var.dtype)
-            v = self._array_val(var, name)
+            self.loop(name, v.shape, v.elem, var.dtype, flat=v.flat)
+            v = self._array_val(var, name, flat=True)
         return v.array
 
     def array_as(self, var, dtype):
@@ -333,13 +337,24 @@ class Context:
         self.emit(f"{name} = {expr}")
         self._array_val(var, name)
 
-    def loop(self, out, shape, elem, dtype, into=False):
-        """`out = array of shape` (unless `into`: out exists); then out[idx] = elem(idx) over every index."""
-        idx = [self.fresh("i") for _ in shape]
+    def loop(self, out, shape, elem, dtype, into=False, flat=False):
+        """`out = array of shape` (unless `into`: out exists); then out[idx] = elem(idx) over every
+        index. flat: one loop over all elements of C-contiguous arrays, so that LLVM vectorizes it
+        even where the last dimension is short (a 1000x1 column, a 1000x4 layer)."""
         if not into:
             self.emit(f"{out} = np.empty(({''.join(n + ', ' for n in shape)}), dtype={_np_dtype(dtype)})")
             if _HUGEPAGES and len(shape) > 0:
                 self.emit(f"hugepages({out})")
+        if flat and len(shape) > 1:
+            k = self.fresh("k")
+            body, expr = elem([k] * len(shape))
+            at_k = re.compile(rf"\b(\w+)\[{k}(?:, {k})+\]")      # name[k, k] -> name_flat[k]
+            names = sorted(set(at_k.findall("\n".join(body + [expr])))) + [out]
+            flat_k = r"\1_flat[" + k + "]"
+            self.emit(*[f"{n}_flat = {n}.reshape(-1)" for n in names], f"for {k} in range({out}.size):",
+                      *["    " + at_k.sub(flat_k, b) for b in body + [f"{out}[{', '.join([k] * len(shape))}] = {expr}"]])
+            return
+        idx = [self.fresh("i") for _ in shape]
         for depth, (i, n) in enumerate(zip(idx, shape)):
             self.emit("    " * depth + f"for {i} in range({n}):")
         body, expr = elem(idx)
@@ -389,7 +404,9 @@ def _elemwise(ctx, node):
             code = f"{out.dtype}({code})"
         return [line for lines, _ in parts for line in lines] + [f"{t} = {code}"], t
 
-    ctx.vals[id(out)] = Val(shape, elem)
+    # flat: every input is read at the output's own index (no broadcasting), or at none
+    flat = all(all(i.broadcastable) or (v.flat and not any(i.broadcastable)) for v, i in zip(ins, node.inputs))
+    ctx.vals[id(out)] = Val(shape, elem, None, flat)
     if _may_write_inplace(ctx, out):
         ctx.pending.append((out, shape, elem))
         return
@@ -443,8 +460,8 @@ def _inplace_epilogue(ctx, outputs):
         out, shape, elem, name, _, _ = (free or waiting)[0]
         waiting.remove((free or waiting)[0])
         if free:
-            ctx.loop(name, shape, elem, out.dtype, into=True)
-            ctx._array_val(out, name)
+            ctx.loop(name, shape, elem, out.dtype, into=True, flat=ctx.vals[id(out)].flat)
+            ctx._array_val(out, name, flat=True)
         else:
             ctx.array(out)
 
@@ -458,7 +475,8 @@ def _dimshuffle(ctx, node):
         return v.elem([where.get(d, "0") for d in range(x.ndim)])
 
     view = f"{v.array}.T" if order == (1, 0) and v.array is not None else None  # as in numpy, a view
-    ctx.vals[id(out)] = Val(["1" if d == "x" else v.shape[d] for d in order], elem, view)
+    ctx.vals[id(out)] = Val(["1" if d == "x" else v.shape[d] for d in order], elem, view,
+                            flat=all(d == "x" for d in order))      # reads x[()] whatever the index
 
 
 def _reduce(ctx, node):
@@ -491,7 +509,7 @@ def _reduce(ctx, node):
         ctx.emit("    " * len(kept) + f"{at} = {acc}" + (f" / ({count})" if kind == "mean" else ""))
     elif kind == "mean":
         ctx.emit(f"{o} /= ({count})")
-    ctx._array_val(out, o)
+    ctx._array_val(out, o, flat=True)
 
 
 def _dot(ctx, node):

@@ -52,11 +52,6 @@ _NAMESPACE = {"cuda": cuda, "math": math, "nb": numba,
               **{d: getattr(numba, d) for d in GPU_DTYPES if d != "bool"}}
 _NAMESPACE.update({name: cuda.jit(device=True)(getattr(numba_common, name).py_func)
                    for name in ("sigmoid", "softplus", "nan_max", "nan_min")})
-# maximum's and minimum's `kernel` strings call Python's max(a, b) and min(a, b), which numba
-# implements for scalars with a *args @overload that numba.cuda fails to compile ("Signature
-# mismatch"): two-argument device functions replace them, with their results (NaN included).
-_NAMESPACE.update(max=cuda.jit(device=True)(lambda a, b: b if b > a else a),
-                  min=cuda.jit(device=True)(lambda a, b: b if b < a else a))
 
 
 def gpu_available():

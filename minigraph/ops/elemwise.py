@@ -168,9 +168,9 @@ int_div = _scalar("int_div", 2, np.floor_divide, _int_div_grad, "({0} // {1})", 
 mod = _scalar("mod", 2, np.mod, lambda i, o, gz: [gz, -gz * int_div(i[0], i[1])], "({0} % {1})", "%", 20)
 pow = _scalar("pow", 2, np.power, _pow_grad, "({0} ** {1})", "**", 30)
 maximum = _scalar("maximum", 2, np.maximum, lambda i, o, gz: [gz * ge(i[0], i[1]), gz * lt(i[0], i[1])],
-                  "max({0}, {1})")
+                  "nan_max({0}, {1})")
 minimum = _scalar("minimum", 2, np.minimum, lambda i, o, gz: [gz * le(i[0], i[1]), gz * gt(i[0], i[1])],
-                  "min({0}, {1})")
+                  "nan_min({0}, {1})")
 neg = _scalar("neg", 1, np.negative, lambda i, o, gz: [-gz], "(-{0})", "-", 40)
 abs_ = _scalar("abs", 1, np.abs, lambda i, o, gz: [gz * sgn(i[0])], "abs({0})")
 sgn = _scalar("sgn", 1, np.sign, lambda i, o, gz: [None], "(int({0} > 0) - int({0} < 0))")

@@ -392,3 +392,11 @@ def test_cache_hit_in_a_second_process(tmp_path):
     assert runs[0].stdout.startswith("[] ")                  # first process: compiled, no hit
     assert not runs[1].stdout.startswith("[] ") and runs[1].stdout.rstrip().endswith("[]")
     assert len(list(tmp_path.glob("mg_*.py"))) == 1
+
+
+def test_maximum_minimum_propagate_nan_as_numpy():
+    a, b = T.dvectors("a", "b")
+    ref, fast = both([a, b], [T.maximum(a, b), T.minimum(a, b)])
+    x, y = np.array([1.0, np.nan, 3.0, np.nan]), np.array([np.nan, 2.0, 1.0, np.nan])
+    assert_same(ref(x, y), fast(x, y))
+    assert np.isnan(fast(x, y)[0][:2]).all()
