@@ -55,7 +55,7 @@ EXP_TAYLOR = tuple(1 / math.factorial(n) for n in range(12, 1, -1))      # 1/12!
 ATANH_ODD = tuple(1 / n for n in range(21, 1, -2))                      # 1/21 ... 1/3
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def _expm1_taylor(r):                   # e^r - 1 for |r| <= ln2/2, Horner on 1/n!
     p = 1.0 / 6227020800.0              # 1/13!
     for c in EXP_TAYLOR:
@@ -63,12 +63,12 @@ def _expm1_taylor(r):                   # e^r - 1 for |r| <= ln2/2, Horner on 1/
     return r * (p * r + 1.0)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def _pow2(k):                           # 2.0 ** k for -1022 <= k <= 1024 (1024 gives inf)
     return _bits_to_float((k + 1023) << 52)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vexp(x):
     x = float(x)
     c = x if x > -746.0 else -746.0     # beyond these e^x rounds to 0 or inf; NaN goes to -746
@@ -80,7 +80,7 @@ def vexp(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vexpm1(x):
     x = float(x)
     c = x if x > -50.0 else -50.0       # e^-50 - 1 rounds to -1
@@ -94,7 +94,7 @@ def vexpm1(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vlog(x):
     x = float(x)
     scaled = x * 18014398509481984.0 if x < TINY else x       # subnormals: times 2^54
@@ -115,7 +115,7 @@ def vlog(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vlog1p(x):
     x = float(x)
     u = 1.0 + x
@@ -124,7 +124,7 @@ def vlog1p(x):
     return x if u == 1.0 else y
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vtanh(x):
     x = float(x)
     e = vexpm1(-2.0 * abs(x))
@@ -132,14 +132,14 @@ def vtanh(x):
     return y if x >= 0.0 else (-y if x < 0.0 else x)
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vsigmoid(x):                        # e^-|x| cannot overflow
     e = vexp(-abs(float(x)))
     s = 1.0 / (1.0 + e)
     return s if x >= 0 else e * s
 
 
-@njit(inline="always", error_model="numpy")
+@njit(inline="always", error_model="numpy", cache=True)
 def vsoftplus(x):                       # log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
     x = float(x)
     return (x if x > 0.0 else 0.0) + vlog1p(vexp(-abs(x)))

@@ -380,7 +380,7 @@ def test_cache_hit_in_a_second_process(tmp_path):
         a, b = T.dvectors('a', 'b')
         f = function([a, b], a ** 2 + 2 * a * b + b ** 2, backend='numba')
         assert f([1.0], [2.0])[0] == 9.0
-        kernel = list(numba_cpu._LOADED.values())[0]
+        kernel = list(numba_cpu._LOADED.values())[0][0]      # (serial, parallel): the serial one ran
         print(kernel.stats.cache_hits.most_common(), kernel.stats.cache_misses.most_common())
     """)
     env = dict(os.environ, MINIGRAPH_CACHE_DIR=str(tmp_path))
@@ -400,3 +400,21 @@ def test_maximum_minimum_propagate_nan_as_numpy():
     x, y = np.array([1.0, np.nan, 3.0, np.nan]), np.array([np.nan, 2.0, 1.0, np.nan])
     assert_same(ref(x, y), fast(x, y))
     assert np.isnan(fast(x, y)[0][:2]).all()
+
+
+def test_parallel_kernel_matches_numpy(monkeypatch):
+    """Calls with a large input run the prange kernel: same values and update semantics."""
+    from minigraph.backends import numba_cpu
+    monkeypatch.setattr(numba_cpu, "_PARALLEL_MIN", 1)     # every call counts as large
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(30, 5)), (rng.random(30) > 0.5).astype(float)
+    (f_ref, w_ref, b_ref), (f_fast, w_fast, b_fast) = logistic_step("numpy"), logistic_step("numba")
+    for _ in range(3):
+        assert_same(f_ref(X, y), f_fast(X, y), rtol=1e-9)
+    assert_same([w_ref.get_value(), b_ref.get_value()], [w_fast.get_value(), b_fast.get_value()], rtol=1e-9)
+    m, v = T.dmatrix("m"), T.dvector("v")
+    ref, fast = both([m, v], [T.tanh(m + v) * 2, (m * m).sum(axis=0), T.exp(m.T)])
+    values = (rng.normal(size=(7, 3)), rng.normal(size=3))
+    assert_same(ref(*values), fast(*values))
+    assert "prange(" in fast.source() and "parallel=True" in fast.source()
+    assert "fell back" not in fast.source() and "fell back" not in f_fast.source()
