@@ -340,14 +340,15 @@ class Context:
         name = self.array(var)
         return name if var.dtype == dtype else f"{name}.astype({_np_dtype(dtype)})"
 
-    def assign(self, var, expr, scalar=False):
+    def assign(self, var, expr, scalar=False, new=False):
         """A new array `o = expr` holds var's value; `scalar`: expr is a number (numba gives a
-        scalar where numpy gives a 0-d array), so it is wrapped in one."""
+        scalar where numpy gives a 0-d array), so it is wrapped in one. new: expr makes a new
+        C-contiguous array (not a view)."""
         if scalar:
             expr = f"np.full((), {expr}, dtype={_np_dtype(var.dtype)})"
         name = self.fresh("o")
         self.emit(f"{name} = {expr}")
-        self._array_val(var, name)
+        self._array_val(var, name, flat=new or scalar)
 
     def loop(self, out, shape, elem, dtype, into=False, flat=False):
         """`out = array of shape` (unless `into`: out exists); then out[idx] = elem(idx) over every
@@ -539,7 +540,7 @@ def _dot(ctx, node):
         raise Unsupported(f"dot of {a.dtype} and {b.dtype} (numba's BLAS dot takes floats)")
     names = [ctx.array_as(var, out.dtype) for var in (a, b)]
     ctx.emit(f"if {ctx.val(a).shape[-1]} != {ctx.val(b).shape[0]}: {ctx.fail(node)}")
-    ctx.assign(out, f"np.dot({names[0]}, {names[1]})", scalar=out.ndim == 0)
+    ctx.assign(out, f"np.dot({names[0]}, {names[1]})", scalar=out.ndim == 0, new=True)
 
 
 def _simple(template, scalar=False):
@@ -562,7 +563,7 @@ def _shape(ctx, node):
 def _alloc(ctx, node):
     value, *shp = [ctx.array(i) for i in node.inputs]
     dims = "".join(f"{s}[()], " for s in shp)
-    ctx.assign(node.outputs[0], f"np.full(({dims}), {value}[()], dtype={_np_dtype(node.outputs[0].dtype)})")
+    ctx.assign(node.outputs[0], f"np.full(({dims}), {value}[()], dtype={_np_dtype(node.outputs[0].dtype)})", new=True)
 
 
 def _rebroadcast(ctx, node):
@@ -575,7 +576,7 @@ def _rebroadcast(ctx, node):
 def _softmax(ctx, node):
     (x,), out = node.inputs, node.outputs[0]
     rows = f"np.ascontiguousarray({ctx.array_as(x, out.dtype)})" + (".reshape((1, -1))" if x.ndim == 1 else "")
-    ctx.assign(out, f"softmax_rows({rows}, {node.op.log})" + (".reshape(-1)" if x.ndim == 1 else ""))
+    ctx.assign(out, f"softmax_rows({rows}, {node.op.log})" + (".reshape(-1)" if x.ndim == 1 else ""), new=True)
 
 
 def _index_parts(ctx, node, x, idx):
@@ -649,7 +650,7 @@ def _reshape(ctx, node):
 
 def _join(ctx, node):
     names = "".join(ctx.array_as(i, node.outputs[0].dtype) + ", " for i in node.inputs)
-    ctx.assign(node.outputs[0], f"np.concatenate(({names}), axis={node.op.axis})")
+    ctx.assign(node.outputs[0], f"np.concatenate(({names}), axis={node.op.axis})", new=True)
 
 
 def _argmax(ctx, node):
