@@ -73,6 +73,8 @@ _HUGEPAGES = sys.platform.startswith("linux")
 # Calls with an input this large run the parallel kernel. Measured on 2 cores, a**2 + 2ab + b**2:
 # 1e4 elements, no gain (thread start-up eats it); 1e5, 2.4x faster; 1e6, 2.9x; 1e7, 1.6x.
 _PARALLEL_MIN = 1 << 16
+# Idle OpenMP threads sleep instead of spinning, so they leave the cores to numpy's BLAS threads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if os.environ.get("MINIGRAPH_NUM_THREADS"):     # threads for the parallel loops (default: all cores)
     numba.set_num_threads(max(1, min(int(os.environ["MINIGRAPH_NUM_THREADS"]), numba.config.NUMBA_NUM_THREADS)))
 
@@ -251,7 +253,7 @@ def load(source, key):
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module      # numba's cache finds the function's module by name
         spec.loader.exec_module(module)
-        _LOADED[key] = (module.kernel, module.kernel_parallel)
+        _LOADED[key] = (module.kernel, getattr(module, "kernel_parallel", module.kernel))
     return _LOADED[key]
 
 
@@ -395,10 +397,13 @@ def generate(inputs, outputs, inplace=None):
     params = ctx.args + [name for name, _ in ctx.consts]
     body = "\n".join(["    " + line for line in ctx.lines] + [f"    return ({''.join(r + ', ' for r in results)})"])
     # Two compilations of one body: `prange` is `range` in the first; the second, compiled only
-    # when a call has a large array, runs elementwise loops on all threads.
+    # when a call has a large array, runs elementwise loops on all threads. Not where BLAS or
+    # LAPACK runs: they use every core already, and two thread pools waiting for work on the
+    # same cores slowed a logistic-regression step 3x.
+    versions = [("kernel", "")] + ([] if re.search(r"np\.dot\(|np\.linalg\.|logdet\(", body) else
+                                   [("kernel_parallel", ", parallel=True")])
     source = HEADER + "".join(f"\n\n@njit(cache=True, error_model='numpy', nogil=True{flags})\n"
-                              f"def {name}({', '.join(params)}):\n{body}\n"
-                              for name, flags in (("kernel", ""), ("kernel_parallel", ", parallel=True")))
+                              f"def {name}({', '.join(params)}):\n{body}\n" for name, flags in versions)
     return source, [np.ascontiguousarray(data) for _, data in ctx.consts]
 
 

@@ -418,3 +418,4 @@ def test_parallel_kernel_matches_numpy(monkeypatch):
     assert_same(ref(*values), fast(*values))
     assert "prange(" in fast.source() and "parallel=True" in fast.source()
     assert "fell back" not in fast.source() and "fell back" not in f_fast.source()
+    assert "parallel=True" not in f_fast.source()          # BLAS runs there: no second thread pool
