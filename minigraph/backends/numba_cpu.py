@@ -9,6 +9,17 @@ Elementwise work is written as loops over the broadcast shape. An elementwise re
 by another elementwise node (same broadcast pattern) or a reduction, is not stored: its
 expression is inlined into its consumer's loop body, so `a**2 + 2*a*b + b**2` or
 `sum((y - p)**2)` is one loop with no temporaries. A DimShuffle is only an index mapping.
+What makes those loops fast:
+  - exp, log, tanh, sigmoid... are numba_math's, which LLVM vectorizes (the C library's are
+    called one element at a time);
+  - a loop whose operands are all C-contiguous and unbroadcast runs over one flat index, so it
+    vectorizes even when the last dimension is short;
+  - large new arrays get 2 MiB pages (`hugepages`), as numpy's do;
+  - an update overwrites its shared variable's storage where that is safe (`_inplace_epilogue`);
+  - the module also holds `kernel_parallel`, the same body with parallel outer loops, used for
+    calls with a large input when the graph has no BLAS call.
+The `auto` backend (the default) runs a function on the numpy reference until it is hot, then
+compiles it here (`compile(..., tiered=True)`).
 
 The emitters live in one table (`EMITTERS`, op class → function) at the bottom of this file,
 not on the op classes, so the ops modules stay plain NumPy you can read without knowing numba;

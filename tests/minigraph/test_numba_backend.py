@@ -419,3 +419,19 @@ def test_parallel_kernel_matches_numpy(monkeypatch):
     assert "prange(" in fast.source() and "parallel=True" in fast.source()
     assert "fell back" not in fast.source() and "fell back" not in f_fast.source()
     assert "parallel=True" not in f_fast.source()          # BLAS runs there: no second thread pool
+
+
+def test_every_rewrite_output_matches_numpy():
+    """The graphs the rewrites produce (sigmoid, softplus, log1p, expm1, sqr, collected powers,
+    folded constants...), compiled by numba: the same values as the numpy reference."""
+    from test_rewrite import CASES, scalar_ops         # one table of rewrites for both test files
+    xm, yr = T.dmatrix("xm"), T.drow("yr")
+    outputs = [build(xm, yr) for _, build, *_ in CASES]
+    ref, fast = both([xm, yr], outputs)
+    produced = set().union(*[present for *_, present in CASES])   # sigmoid, softplus, log1p...
+    assert produced <= set(scalar_ops(fast)), "a rewrite did not fire in the numba function"
+    rng = np.random.default_rng(6)
+    for shape in [(3, 4), (1, 5), (6, 1)]:
+        values = [np.abs(rng.normal(size=shape)) + 0.1, np.abs(rng.normal(size=(1, shape[1]))) + 0.1]
+        assert_same(ref(*values), fast(*values))
+        assert_same(ref(*[strided(v, True) for v in values]), fast(*[strided(v, True) for v in values]))
