@@ -42,6 +42,7 @@ import os
 import pathlib
 import sys
 import tempfile
+import threading
 import time
 import warnings
 
@@ -197,7 +198,13 @@ def compile(inputs, outputs, inplace=None, tiered=False):
                 results.insert(k, outputs[k].data if i is None else values[i])
         return results
 
-    thunk.source = source
+    def prepare(values):
+        """Compile (or load from the disk cache) the kernel a call with `values` runs, without running it."""
+        values = [v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in values]
+        run = kernel_parallel if any(v.size >= _PARALLEL_MIN for v in values) else kernel
+        run.compile(tuple(numba.typeof(v) for v in [*values, *const_values]))
+
+    thunk.source, thunk.prepare = source, prepare
     return thunk
 
 
@@ -210,20 +217,40 @@ def _fallback(thunk, why, stacklevel=4):
 
 
 def _tiered(slow, source, key, inputs, outputs, inplace):
-    """The `auto` backend's thunk; source None: numba cannot run this graph (key says why)."""
+    """The `auto` backend's thunk; source None: numba cannot run this graph (key says why).
+
+    Once hot, the function is compiled in a background thread while its calls go on running on
+    numpy: numba's compile takes seconds for a large graph (an SVI step: about 10 s), and much
+    of it is LLVM's, which runs outside the GIL, on the other core."""
     budget = config.jit_after * (0.1 if source and os.path.exists(_module_path(key)) else 1.0)
-    spent, fast = 0.0, None
+    spent, fast, worker = 0.0, None, None
+
+    def build(values):
+        nonlocal fast
+        try:
+            candidate = compile(inputs, outputs, inplace)
+            candidate.prepare(values)                  # numba's compile, for these argument types
+        except Exception as why:                       # numba could not type it: numpy it stays
+            thunk.running = "numpy (numba cannot compile it)"
+            _fallback(slow, f"{type(why).__name__}: {str(why).strip().splitlines()[0]}", stacklevel=2)
+            return
+        fast = candidate
+        thunk.running = "numba"
 
     def thunk(*values):
-        nonlocal spent, fast
+        nonlocal spent, worker
         if fast is not None:
             return fast(*values)
         start = time.perf_counter()
         results = slow(*values)
         spent += time.perf_counter() - start
-        if spent >= budget:                        # this function is hot: compile it
-            fast = compile(inputs, outputs, inplace) if source else _fallback(slow, key, stacklevel=5)
-            thunk.running = "numba" if source else "numpy (numba cannot compile it)"
+        if spent >= budget and worker is None:         # this function is hot: compile it
+            if source is None:
+                worker = _fallback(slow, key, stacklevel=3)
+                thunk.running = "numpy (numba cannot compile it)"
+            else:
+                worker = threading.Thread(target=build, args=(values,), daemon=True, name="minigraph-compile")
+                worker.start()
         return results
 
     thunk.source = source or f"# numba backend cannot compile this graph: {key}"

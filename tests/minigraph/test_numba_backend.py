@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import numpy as np
@@ -262,13 +263,13 @@ def test_auto_backend_compiles_only_hot_functions(monkeypatch):
     once(np.ones(3))
     assert once.thunk.running == "numpy"                     # one call: never worth a compile
     values = np.linspace(-1, 1, 3)
-    calls = 0
-    while loop.thunk.running == "numpy":
+    calls, start = 0, time.monotonic()
+    while loop.thunk.running == "numpy":           # compiling in the background meanwhile
         assert loop(values) == pytest.approx(ref(values), rel=1e-12)
         calls += 1
-        assert calls < 10_000, "the function never switched to numba"
+        assert time.monotonic() - start < 120, "the function never switched to numba"
     assert loop(values) == pytest.approx(ref(values), rel=1e-12)
-    np.testing.assert_allclose(acc.get_value(), (calls + 1) * np.tanh(values), rtol=1e-12)
+    np.testing.assert_allclose(acc.get_value(), (calls + 1) * np.tanh(values), rtol=1e-9)   # sums of 1e5 calls
     assert "def kernel" in loop.source()
 
 
@@ -353,6 +354,19 @@ def test_numba_typing_failure_falls_back_at_first_call():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(f(np.ones(2)), [4, 4])     # no second warning
+
+
+def test_auto_backend_keeps_numpy_when_numba_cannot_type_the_graph(monkeypatch):
+    monkeypatch.setattr(theano.config, "jit_after", 0.0)
+    u = T.dvector("u")
+    f = function([u], BadNumbaCode()(u) + 1)
+    with pytest.warns(UserWarning, match="numba backend"):
+        np.testing.assert_array_equal(f(np.ones(2)), [4, 4])   # hot at once: compiles in the background
+        start = time.monotonic()
+        while f.thunk.running == "numpy" and time.monotonic() - start < 120:
+            np.testing.assert_array_equal(f(np.ones(2)), [4, 4])
+    assert f.thunk.running == "numpy (numba cannot compile it)"
+    np.testing.assert_array_equal(f(np.ones(2)), [4, 4])
 
 
 # --- source printing and the on-disk cache ---------------------------------------------------
