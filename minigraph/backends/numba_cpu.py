@@ -187,7 +187,7 @@ def compile(inputs, outputs, inplace=None, tiered=False):
             results = run(*values, *const_values)
         except (numba.core.errors.TypingError, numba.core.errors.LoweringError) as error:
             warnings.warn(_FALLBACK.format(str(error).splitlines()[0]), stacklevel=3)
-            kernel = None
+            kernel, thunk.running = None, "numpy (numba cannot compile it)"
             return reference()(*values)
         except Exception as error:                 # report it as the numpy backend would
             reference()(*values)
@@ -204,7 +204,7 @@ def compile(inputs, outputs, inplace=None, tiered=False):
         run = kernel_parallel if any(v.size >= _PARALLEL_MIN for v in values) else kernel
         run.compile(tuple(numba.typeof(v) for v in [*values, *const_values]))
 
-    thunk.source, thunk.prepare = source, prepare
+    thunk.source, thunk.prepare, thunk.running = source, prepare, "numba"
     return thunk
 
 
