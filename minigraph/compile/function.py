@@ -124,7 +124,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
     """Compile a callable that computes `outputs` from `inputs` and then applies `updates`.
 
     device: 'cpu', 'cuda' (the GPU backend) or 'auto' (the GPU when numba.cuda finds one);
-    default `config.device`. On the CPU, `backend` (default `config.backend`) picks numpy or numba.
+    default `config.device`. On the CPU, `backend` (default `config.backend`, "auto") is "auto" (numpy
+    until the function is hot, then numba), "numba" (compile now) or "numpy" (the reference).
     """
     if outputs is None:
         outputs = []
