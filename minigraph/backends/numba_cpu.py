@@ -275,7 +275,8 @@ def _compile_in_child(key, values, const_values):
     constants) into the disk cache; the parent loads it from there when the child has exited."""
     kind = "kernel_parallel" if any(v.size >= _PARALLEL_MIN for v in values) else "kernel"
     signature = json.dumps([[v.dtype.str, v.ndim] for v in [*values, *const_values]])
-    code = f"from minigraph.backends.numba_cpu import _compile_worker; _compile_worker({key!r}, {kind!r}, {signature!r})"
+    code = ("from minigraph.backends.numba_cpu import _compile_worker; "
+            f"_compile_worker({key!r}, {kind!r}, {signature!r})")
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, MINIGRAPH_CACHE_DIR=_cache_folder(),
                PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
@@ -312,7 +313,8 @@ def _compile_worker(key, kind, signature):
     """In the child: compile `kind` of module mg_<key> for `signature`; numba caches it on disk."""
     with open(_module_path(key)) as f:
         kernels = dict(zip(("kernel", "kernel_parallel"), load(f.read(), key)))
-    kernels[kind].compile(tuple(numba.types.Array(numba.from_dtype(np.dtype(d)), n, "C") for d, n in json.loads(signature)))
+    types = [numba.types.Array(numba.from_dtype(np.dtype(dtype)), ndim, "C") for dtype, ndim in json.loads(signature)]
+    kernels[kind].compile(tuple(types))
 
 
 @atexit.register
@@ -528,7 +530,8 @@ def _elemwise(ctx, node):
         shape.append(ctx.fresh("n") if sizes else "1")
         if sizes:
             ctx.emit(f"{shape[d]} = {sizes[0]}", *[f"if {s} != {shape[d]}: {ctx.fail(node)}" for s in sizes[1:]])
-    kernel, t = _FAST_MATH.sub(lambda m: numba_math.REPLACES[m.group(1)] + "(", node.op.scalar_op.kernel), ctx.fresh("t")
+    kernel = _FAST_MATH.sub(lambda m: numba_math.REPLACES[m.group(1)] + "(", node.op.scalar_op.kernel)
+    t = ctx.fresh("t")
 
     def elem(idx):
         parts = [v.elem(idx) for v in ins]
