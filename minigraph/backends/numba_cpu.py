@@ -177,15 +177,12 @@ def compile(inputs, outputs, inplace=None, tiered=False):
             return reference()(*values)
         # Non-contiguous arrays are copied, so numba compiles one version of the kernel, not
         # one per combination of memory layouts (each costs a compile of the whole graph).
+        run = kernel
         for v in values:
             if not v.flags.c_contiguous:
                 values = [v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in values]
-                break
-        run = kernel
-        for v in values:                           # a large array: loops on all threads pay off
-            if v.size >= _PARALLEL_MIN:
+            if v.size >= _PARALLEL_MIN:            # a large array: loops on all threads pay off
                 run = kernel_parallel
-                break
         try:
             results = run(*values, *const_values)
         except (numba.core.errors.TypingError, numba.core.errors.LoweringError) as error:
