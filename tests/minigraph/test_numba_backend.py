@@ -267,7 +267,8 @@ def test_auto_backend_compiles_only_hot_functions(monkeypatch):
     while loop.thunk.running == "numpy":           # compiling in the background meanwhile
         assert loop(values) == pytest.approx(ref(values), rel=1e-12)
         calls += 1
-        assert time.monotonic() - start < 120, "the function never switched to numba"
+        time.sleep(0.01)                           # the compiling child runs only on an idle core
+        assert time.monotonic() - start < 300, "the function never switched to numba"
     assert loop(values) == pytest.approx(ref(values), rel=1e-12)
     np.testing.assert_allclose(acc.get_value(), (calls + 1) * np.tanh(values), rtol=1e-9)   # sums of 1e5 calls
     assert "def kernel" in loop.source()
@@ -363,8 +364,9 @@ def test_auto_backend_keeps_numpy_when_numba_cannot_type_the_graph(monkeypatch):
     with pytest.warns(UserWarning, match="numba backend"):
         np.testing.assert_array_equal(f(np.ones(2)), [4, 4])   # hot at once: compiles in the background
         start = time.monotonic()
-        while f.thunk.running == "numpy" and time.monotonic() - start < 120:
+        while f.thunk.running == "numpy" and time.monotonic() - start < 300:
             np.testing.assert_array_equal(f(np.ones(2)), [4, 4])
+            time.sleep(0.01)                       # the compiling child runs only on an idle core
     assert f.thunk.running == "numpy (numba cannot compile it)"
     np.testing.assert_array_equal(f(np.ones(2)), [4, 4])
 
