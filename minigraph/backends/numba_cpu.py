@@ -399,6 +399,7 @@ class Context:
         self.inplace = {id(outputs[k]): inputs[i] for k, i in inplace.items()
                         if sum(o is outputs[k] for o in outputs) == 1}
         self.pending = []                   # (output, shape, elem) of in-place candidates
+        self.views = {}                     # array name -> the names it may be a view of (x[1:], reshape)
         self.users = {}                 # id(var) -> the nodes reading it, once per reading
         for node in self.order:
             for i in node.inputs:
@@ -460,6 +461,12 @@ class Context:
         name = self.fresh("o")
         self.emit(f"{name} = {expr}")
         self._array_val(var, name, flat=new or scalar)
+        if not (new or scalar):
+            self.views[name] = self.bases(re.findall(r"\b([vco]\d+)\b", expr))
+
+    def bases(self, names):
+        """The arrays `names` are, or may be views of."""
+        return set(names).union(*[self.views.get(n, ()) for n in names])
 
     def loop(self, out, shape, elem, dtype, into=False, flat=False):
         """`out = array of shape` (unless `into`: out exists); then out[idx] = elem(idx) over every
@@ -583,8 +590,9 @@ def _inplace_epilogue(ctx, outputs):
         body, expr = elem(idx)
         code = "\n".join(body + [expr])
         own = ctx.vals[id(ctx.inplace[id(out)])].elem(idx)[1]
-        reads = set(re.findall(r"\b(v\d+)\b", code))
-        safe = (code.count(own) == len(re.findall(rf"\b{name}\b", code))
+        used = set(re.findall(r"\b([vco]\d+)\b", code))
+        reads = ctx.bases(used)                   # a view (x[::-1], a reshape) reads its base
+        safe = (code.count(own) == len(re.findall(rf"\b{name}\b", code)) and name not in ctx.bases(used - {name})
                 and not any(_may_alias(o, ctx.inplace[id(out)]) for o in outputs))
         loops[id(out)] = (out, shape, elem, name, reads, safe)
     waiting = [entry for entry in loops.values() if entry[5]]

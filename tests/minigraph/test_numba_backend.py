@@ -240,6 +240,22 @@ def test_updates_write_in_place_where_safe():
     np.testing.assert_allclose(vals[0], (W0 - 0.5 * W0.T) - 0.5 * (W0 - 0.5 * W0.T).T)
 
 
+def test_updates_reading_a_view_of_a_shared_variable_match_numpy():
+    """w[::-1] and a reshape are views: an update that reads one may not overwrite what it views."""
+    results = []
+    for backend in ("numpy", "numba"):
+        w, a, b = (shared(np.arange(4.0), name=n) for n in "wab")
+        m = shared(np.arange(6.0).reshape(2, 3), name="m")
+        f = function([], [], backend=backend, updates=[
+            (w, w[::-1] * 2),                       # reads its own storage backwards
+            (a, b[::-1] + a), (b, b + 1),           # a reads b's old value through a view
+            (m, m.reshape((3, 2)).T * 1 + m)])      # a reshape of itself, transposed
+        f()
+        f()
+        results.append([s.get_value() for s in (w, a, b, m)])
+    assert_same(*results)
+
+
 def test_in_place_update_leaves_earlier_outputs_alone():
     acc = shared(np.zeros(4), name="acc")
     x = T.dvector("x")
