@@ -52,7 +52,7 @@ def bandwidth(n, repeats=20):
     (node,) = f.thunk.plan                       # the fused elementwise node: its kernel, launched bare
     expr = node.op.scalar_op.kernel_source(["a0", "a1", "a2"])
     kernel = numba_cuda._kernel(numba_cuda._map_source(1, [["i0"]] * 3, expr))
-    args = [Transfers.shared_value(s) for s in (a, b, c)]
+    args = [Transfers.read(s) for s in (a, b, c)]
     dest = cuda.device_array(n)
     blocks = min(-(-n // numba_cuda.BLOCK), numba_cuda.MAX_BLOCKS)
 
@@ -63,7 +63,7 @@ def bandwidth(n, repeats=20):
             "copy": moved / _seconds(lambda: dst.copy_to_device(src), repeats)}
 
 
-Transfers = numba_cuda.Transfers
+Transfers = numba_cuda.STORAGE
 
 WORKLOADS = [w for w in cpu_bench.WORKLOADS if "1e4" not in w[0] and "N=400 " not in w[0]] if cpu_bench else []
 SMALL = [("a**2+2ab+b**2, n=100", lambda: cpu_bench.poly(100)),

@@ -10,7 +10,8 @@ with function(...), and call the result with numbers.
 from . import tensor  # noqa: F401  (attaches the operators to Variable)
 from .compile import Function, SharedVariable, function, shared  # noqa: F401
 from .config import config  # noqa: F401
-from .gradient import grad, hessian, jacobian, verify_grad  # noqa: F401
+from .gradcheck import verify_grad  # noqa: F401
+from .gradient import grad, hessian, jacobian  # noqa: F401
 from .graph import Apply, Constant, Op, Variable  # noqa: F401
 from .ops import linalg  # noqa: F401
 from .printing import debugprint, pp  # noqa: F401

@@ -12,7 +12,11 @@ import warnings
 
 import numpy as np
 
-from .graph import Apply, Op, Variable, ancestors, as_variable, graph_inputs, toposort
+from .graph import Apply, Constant, Op, Variable, ancestors, as_variable, graph_inputs, toposort
+from .ops.basic import Rebroadcast, lost_broadcast_axes, shape
+from .ops.elemwise import cast, fill, zeros_like
+from .ops.subtensor import getitem
+from .perform import evaluate
 from .types import TensorType
 
 
@@ -22,8 +26,6 @@ class DisconnectedInputError(ValueError):
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     """d(cost)/d(wrt) for a scalar cost; `wrt` a variable or a list (then a list is returned)."""
-    from .ops.elemwise import cast, fill, zeros_like
-    from .ops.shape import Rebroadcast
     cost = as_variable(cost)
     if cost.ndim != 0:
         raise TypeError(f"grad: the cost must be a scalar, but {cost} is {cost.ndim}-d ({cost.type}). "
@@ -61,7 +63,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                 raise RuntimeError(f"{node.op}.grad gave a {g.ndim}-d gradient for {inp} ({inp.type})")
             if g.dtype != inp.dtype:
                 g = cast(g, inp.dtype)
-            lost = [d for d, (ib, gb) in enumerate(zip(inp.broadcastable, g.broadcastable)) if ib and not gb]
+            lost = lost_broadcast_axes(inp.broadcastable, g)
             if lost:     # the op couldn't tell statically that these dims have size 1; they do
                 g = Rebroadcast(lost)(g)
             grads[id(inp)] = g if id(inp) not in grads else grads[id(inp)] + g
@@ -112,7 +114,6 @@ class JacobianRows(Op):
         return Apply(self, [n, *leaves], [out])
 
     def perform(self, node, inputs):
-        from .backends.numpy_ref import evaluate
         n, *values = inputs
         bindings = dict(zip(self.leaves, values))
         rows = [evaluate([self.row], {**bindings, self.index: np.int64(i)})[0] for i in range(int(n))]
@@ -130,9 +131,6 @@ class JacobianRows(Op):
 
 def jacobian(expression, wrt, disconnected_inputs="raise"):
     """The matrix of partial derivatives d expression[i] / d wrt[j] (expression a vector)."""
-    from .graph import Constant
-    from .ops.shape import getitem, shape
-    from .tensor import lscalar
     expression = as_variable(expression)
     single = isinstance(wrt, Variable)
     wrt_list = [wrt] if single else list(wrt)
@@ -143,7 +141,7 @@ def jacobian(expression, wrt, disconnected_inputs="raise"):
         raise TypeError(f"jacobian: expected a vector expression, got {expression.ndim}-d; flatten it first")
     results = []
     for w in wrt_list:
-        i = lscalar("i")
+        i = Variable(TensorType("int64", ()), name="i")
         row = grad(getitem(expression, i), w, disconnected_inputs=disconnected_inputs)
         leaves = [v for v in graph_inputs([row]) if v is not i and not isinstance(v, Constant)]
         results.append(JacobianRows(i, row, w, leaves)(shape(expression)[0], *leaves))
@@ -157,54 +155,3 @@ def hessian(cost, wrt, disconnected_inputs="raise"):
     results = [jacobian(grad(cost, w, disconnected_inputs=disconnected_inputs), w,
                         disconnected_inputs=disconnected_inputs) for w in wrt_list]
     return results[0] if single else results
-
-
-def numeric_grad(f, values, eps):
-    """Central differences of the scalar function f(*values) with respect to each array."""
-    grads = []
-    for k, v in enumerate(values):
-        g = np.zeros_like(v, dtype="float64")
-        for idx in np.ndindex(*v.shape):
-            shifted = [x.copy() for x in values]
-            shifted[k][idx] = v[idx] + eps
-            up = float(f(*shifted))
-            shifted[k][idx] = v[idx] - eps
-            down = float(f(*shifted))
-            g[idx] = (up - down) / (2 * eps)
-        grads.append(g)
-    return grads
-
-
-def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, abs_tol=None, rel_tol=None):
-    """Check grad() of `fun` at the point `pt` (a list of arrays) against central differences.
-
-    The output of fun is projected onto a random direction to make a scalar cost, so every
-    output element takes part. Raises AssertionError naming the input and the worst entry.
-    """
-    from .compile.function import function
-    from .ops.reduce import sum as sum_
-    from .tensor import tensor
-    rng = rng if rng is not None else np.random.default_rng(42)
-    pt = [np.array(p, dtype="float64" if np.asarray(p).dtype.kind in "iub" else np.asarray(p).dtype) for p in pt]
-    low_precision = any(p.dtype in (np.float16, np.float32) for p in pt)
-    eps = eps or (1e-3 if low_precision else 1e-6)
-    abs_tol = abs_tol if abs_tol is not None else (1e-2 if low_precision else 1e-6)
-    rel_tol = rel_tol if rel_tol is not None else (1e-2 if low_precision else 1e-5)
-    inputs = [tensor(p.dtype, [n == 1 for n in p.shape], name=f"input{k}") for k, p in enumerate(pt)]
-    out = as_variable(fun(*inputs))
-    out_value = function(inputs, out)(*pt)
-    for _ in range(n_tests):
-        projection = as_variable(rng.normal(size=np.shape(out_value)).astype(out.dtype))
-        cost = sum_(out * projection)
-        cost_fn = function(inputs, cost)
-        symbolic = function(inputs, grad(cost, inputs, disconnected_inputs="ignore"))(*pt)
-        numeric = numeric_grad(cost_fn, pt, eps)
-        for k, (s, n) in enumerate(zip(symbolic, numeric)):
-            err = np.abs(s - n)
-            tol = abs_tol + rel_tol * np.abs(n)
-            if np.any(err > tol):
-                idx = np.unravel_index(np.argmax(err - tol), err.shape) if err.ndim else ()
-                raise AssertionError(
-                    f"verify_grad: gradient of input {k} (shape {pt[k].shape}) is wrong at index {idx}: "
-                    f"symbolic {np.asarray(s)[idx]:.6g}, finite differences {np.asarray(n)[idx]:.6g} "
-                    f"(max abs error {err.max():.3g})")

@@ -14,9 +14,25 @@ import sys
 
 import numpy as np
 
+from .config import config
 from .types import TensorType
 
 _ids = itertools.count()
+
+# What the core needs from higher floors, which fill it in when they are imported (the core
+# imports nothing above it; `import minigraph` imports every floor, so these are always set):
+#   "function"  compile.function: used by Variable.eval     (set by compile/function.py)
+#   "stack"     ops.shape.stack: a list of variables as one  (set by ops/shape.py)
+# Operator methods (x + y, x.sum()) are installed on Variable by tensor.py the same way.
+LATE_BOUND = {}
+
+
+def late_bound(name):
+    try:
+        return LATE_BOUND[name]
+    except KeyError:
+        raise RuntimeError(f"minigraph.graph needs {name!r}, which a higher floor of minigraph provides "
+                           f"when it is imported: `import minigraph` first") from None
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -59,7 +75,7 @@ class Variable:
 
     def eval(self, inputs_to_values=None):
         """Compile (once, cached) and run the graph that computes this variable."""
-        from .compile.function import function
+        function = late_bound("function")
         inputs_to_values = dict(inputs_to_values or {})
         inputs = tuple(sorted(inputs_to_values, key=lambda v: v.id))
         cache = self.__dict__.setdefault("_eval_cache", {})
@@ -101,12 +117,10 @@ def as_variable(x, name=None):
     if isinstance(x, Variable):
         return x
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
-        from .ops.shape import stack
-        return stack([as_variable(e) for e in x])
+        return late_bound("stack")([as_variable(e) for e in x])
     weak = isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
     data = np.asarray(x)
     if weak and data.dtype.kind == "f":
-        from .config import config
         data = data.astype(config.floatX)
     if data.dtype.kind not in "biuf":
         raise TypeError(f"cannot use {type(x).__name__} {x!r} in a graph: expected a number, "
@@ -125,6 +139,9 @@ class Apply:
 
     def __repr__(self):
         return f"{self.op}({', '.join(map(repr, self.inputs))})"
+
+
+TensorType.variable_class = Variable     # what `TensorType(...)(name)` makes (types.py can't import us)
 
 
 class Op:
@@ -222,12 +239,21 @@ def clone_replace(outputs, replace=None):
         if all(id(o) in memo for o in node.outputs):
             continue
         inputs = [memo.get(id(i), i) for i in node.inputs]
-        if all(a is b for a, b in zip(inputs, node.inputs)):
-            new = Apply(node.op, inputs, [o.type for o in node.outputs])
-        else:  # an input changed: let the op infer (and check) the types again
-            new = node.op.make_node(*inputs)
-        new.site = node.site
-        for old, out in zip(node.outputs, new.outputs):
-            out.name, out.site = old.name, old.site
-            memo[id(old)] = out
+        # an input changed: let the op infer (and check) the types again
+        new = copy_node(node, inputs, infer_types=any(a is not b for a, b in zip(inputs, node.inputs)))
+        memo.update(zip(map(id, node.outputs), new.outputs))
     return [memo.get(id(o), o) for o in outputs]
+
+
+def copy_node(node, inputs, op=None, infer_types=False):
+    """A new Apply like `node` (or applying `op`) on `inputs`, keeping node's site and output names.
+
+    infer_types=False keeps the old output types (a rewrite's replacement must have them);
+    True asks the op again (its inputs changed type). clone_replace and the rewrite engine
+    both copy nodes with this."""
+    op = op or node.op
+    new = op.make_node(*inputs) if infer_types else Apply(op, inputs, [o.type for o in node.outputs])
+    new.site = node.site
+    for old, out in zip(node.outputs, new.outputs):
+        out.name, out.site = old.name, old.site
+    return new

@@ -4,10 +4,15 @@ import sys
 from .graph import Constant, Variable
 
 
+def _compiled(obj):
+    """A compiled Function (duck-typed: printing is a floor below compile/): it has the rewritten
+    graph it runs, outputs first, then the updates."""
+    return not isinstance(obj, (Variable, list, tuple)) and hasattr(obj, "graph") and hasattr(obj, "n_outputs")
+
+
 def pp(obj):
     """A graph as one readable formula: pp(x + y) == '(x + y)'."""
-    from .compile.function import Function
-    if isinstance(obj, Function):
+    if _compiled(obj):
         return "\n".join(pp(o) for o in obj.graph[:obj.n_outputs])
     if isinstance(obj, (list, tuple)):
         return "\n".join(pp(o) for o in obj)
@@ -35,8 +40,7 @@ def debugprint(obj, file=None):
 
     file=None prints to stdout; file='str' returns the text instead.
     """
-    from .compile.function import Function
-    outputs = obj.graph if isinstance(obj, Function) else (list(obj) if isinstance(obj, (list, tuple)) else [obj])
+    outputs = obj.graph if _compiled(obj) else (list(obj) if isinstance(obj, (list, tuple)) else [obj])
     ids, lines = {}, []
 
     def label(key):

@@ -8,11 +8,12 @@ import types as _types
 import numpy as np
 
 from .config import config
-from .gradient import grad, hessian, jacobian, verify_grad  # noqa: F401
+from .gradcheck import verify_grad  # noqa: F401
+from .gradient import grad, hessian, jacobian  # noqa: F401
 from .graph import Constant, Variable, as_variable
 from .ops import linalg as nlinalg  # noqa: F401
 from .ops import nnet as _nnet
-from .ops.blas import dot, outer  # noqa: F401
+from .ops.dot import dot, outer  # noqa: F401
 from .ops.elemwise import (abs_, add, and_, cast, cos, eq, exp, expm1, fill, ge, gt, int_div,  # noqa: F401
                            invert, le, log, log1p, lt, maximum, minimum, mod, mul, neg, neq,
                            ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub, switch, tanh,
@@ -22,6 +23,7 @@ from .ops.reduce import argmax, max, mean, min, prod, sum  # noqa: F401
 from .ops.shape import (alloc, arange, concatenate, diag, dimshuffle, flatten, getitem,  # noqa: F401
                         inc_subtensor, Rebroadcast, reshape, set_subtensor, shape, stack, tril, triu)
 from .types import TensorType
+from . import numpy_interop
 
 TensorVariable = Variable
 TensorConstant = Constant
@@ -131,7 +133,6 @@ def softmax(x):
 
 
 
-
 # --- operators on variables ---------------------------------------------------------------------
 # Attached here rather than in graph.py so the graph module stays free of op imports.
 def _binary(fn, reflected=False):
@@ -175,8 +176,6 @@ def _iter(self):
 
 
 Variable.__bool__ = _bool
-# NumPy must hand `array * variable` to Variable.__rmul__ instead of looping over the array.
-Variable.__array_ufunc__ = None
 Variable.__iter__ = _iter
 Variable.T = property(lambda self: transpose(self))
 Variable.shape = property(lambda self: shape(self))
@@ -189,3 +188,4 @@ _METHODS = {"sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "dot
             "clip": clip, "argmax": argmax}
 for _name, _fn in _METHODS.items():
     setattr(Variable, _name, _as_method(_fn))
+numpy_interop.install(Variable)       # np.exp(x) names T.exp; array * x still builds the graph

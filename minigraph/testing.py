@@ -3,54 +3,10 @@
     check_gradient(cost, [W, b], {x: X, W: W0, b: b0})      # T.grad(cost, [W, b]) at that point
     check_gradient(cost, W, values, grads=my_dW)             # or a gradient you derived by hand
 
-Each entry of the analytic gradient is compared with central differences
-(f(w + eps) - f(w - eps)) / 2 eps, by its relative error
-
-    rel_error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-8)
-
-About 1e-7 or less: right. 1e-2 or more: wrong. An entry passes when its relative error is at most
-`rtol`, or its absolute error at most `atol` (by default 1e-8 |cost|, at least 1e-8): a gradient
-that is truly 0 is measured as rounding noise, whose *relative* error can be anything.
+A thin wrapper over minigraph.gradcheck.check (numeric mode), where the method and the report are
+described; minigraph.symbolic.check_grad is its symbolic mode.
 """
-import numpy as np
-
-from .compile.function import function
-from .gradient import grad, numeric_grad
-from .graph import Constant, Variable, clone_replace, graph_inputs
-
-
-def rel_error(a, b):
-    """Relative error per element, the classic measure of a gradient check."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-8)
-
-
-class GradientCheck:
-    """Per input: the analytic and numeric gradients and their relative errors. True when all pass."""
-
-    def __init__(self, names, analytic, numeric, rtol, atol):
-        self.names, self.analytic, self.numeric, self.rtol, self.atol = names, analytic, numeric, rtol, atol
-        self.rel_error = [rel_error(a, n) for a, n in zip(analytic, numeric)]
-        self.passed = [(r <= rtol) | (np.abs(a - n) <= atol) for r, a, n in zip(self.rel_error, analytic, numeric)]
-        self.ok = all(p.all() for p in self.passed)
-
-    def __bool__(self):
-        return self.ok
-
-    def __repr__(self):
-        worst = max((float(r.max()) for r in self.rel_error if r.size), default=0.0)
-        lines = [f"check_gradient: {'OK' if self.ok else 'WRONG GRADIENT'} - worst relative error "
-                 f"{worst:.2g} (rtol {self.rtol:g}, atol {self.atol:g})"]
-        for name, a, n, r, p in zip(self.names, self.analytic, self.numeric, self.rel_error, self.passed):
-            at = np.unravel_index(np.argmax(r), r.shape) if r.size else ()
-            lines.append(f"  {name}: shape {a.shape}, max relative error {r.max() if r.size else 0:.2g}"
-                         f" at {tuple(map(int, at))}" + ("" if p.all() else f", {int((~p).sum())} entries wrong:"))
-            if not p.all():         # the worst wrong entries, with both values, so the bug can be found
-                lines.append(f"    {'index':<12}{'analytic':>14}{'numeric':>14}{'rel error':>12}")
-                for flat in np.argsort(np.where(p, -1.0, r), axis=None)[::-1][:min(5, int((~p).sum()))]:
-                    idx = np.unravel_index(flat, r.shape)
-                    lines.append(f"    {str(tuple(map(int, idx))):<12}{a[idx]:>14.6g}{n[idx]:>14.6g}{r[idx]:>12.2g}")
-        return "\n".join(lines)
+from .gradcheck import GradientCheck, check, rel_error  # noqa: F401  (GradientCheck, rel_error: public here)
 
 
 def check_gradient(cost, wrt, values=None, grads=None, eps=None, rtol=None, atol=None, raise_on_failure=True):
@@ -61,44 +17,5 @@ def check_gradient(cost, wrt, values=None, grads=None, eps=None, rtol=None, atol
     Returns a GradientCheck (print it for the report); on a wrong gradient raises AssertionError
     with that report, unless raise_on_failure=False.
     """
-    wrt = [wrt] if isinstance(wrt, Variable) else list(wrt)
-    for w in wrt:
-        if w.owner is not None:
-            raise TypeError(f"check_gradient: {w} is computed by {w.owner.op}; check gradients with respect to inputs")
-    grads = grad(cost, wrt) if grads is None else ([grads] if isinstance(grads, Variable) else list(grads))
-    if len(grads) != len(wrt):
-        raise ValueError(f"check_gradient: {len(grads)} gradients given for {len(wrt)} variables")
-    leaves = [v for v in graph_inputs([cost, *grads, *wrt]) if not isinstance(v, Constant)]
-    arrays = []
-    for v in leaves:           # values may be keyed by variable or by name
-        value = (values or {}).get(v, (values or {}).get(v.name))
-        if value is None and hasattr(v, "get_value"):
-            value = v.get_value()
-        if value is None:
-            raise ValueError(f"check_gradient: no value for the input {v.name or v}; "
-                             f"pass values={{{v.name or 'x'}: ...}}")
-        arrays.append(np.array(value, dtype=v.dtype))
-    # Fresh inputs stand for every leaf, shared variables included, so any of them can be nudged.
-    fresh = [v.type(v.name) for v in leaves]
-    replace = dict(zip(leaves, fresh))
-    cost_fn = function(fresh, clone_replace([cost], replace)[0], on_unused_input="ignore")
-    grad_fn = function(fresh, clone_replace(grads, replace), on_unused_input="ignore")
-    low = any(v.dtype in ("float16", "float32") for v in [cost, *wrt])
-    eps = eps or (1e-3 if low else 1e-6)
-    rtol = rtol if rtol is not None else (1e-2 if low else 1e-5)
-    # Rounding the cost (about 1e-16 |cost| in float64) turns into noise of 1e-16 |cost| / eps.
-    atol = atol if atol is not None else (1e-3 if low else 1e-8) * max(1.0, abs(float(cost_fn(*arrays))))
-    positions = [leaves.index(w) for w in wrt]
-
-    def f(*wrt_values):
-        args = list(arrays)
-        for k, value in zip(positions, wrt_values):
-            args[k] = value
-        return cost_fn(*args)
-
-    analytic = [np.asarray(g, dtype=float) for g in grad_fn(*arrays)]
-    numeric = numeric_grad(f, [arrays[k] for k in positions], eps)
-    report = GradientCheck([w.name or f"input {k}" for k, w in enumerate(wrt)], analytic, numeric, rtol, atol)
-    if raise_on_failure and not report.ok:
-        raise AssertionError(repr(report))
-    return report
+    return check(cost, wrt, values, grads, mode="numeric", eps=eps, rtol=rtol, atol=atol,
+                 raise_on_failure=raise_on_failure)

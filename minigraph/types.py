@@ -39,9 +39,12 @@ class TensorType:
             kind = "(" + ", ".join("1" if b else "?" for b in self.broadcastable) + ")"
         return f"TensorType({self.dtype}, {kind})"
 
+    # The class of the variables `type(name)` makes. graph.py, which defines Variable and imports
+    # this module, sets it: types.py stays the lowest floor.
+    variable_class = None
+
     def __call__(self, name=None):
-        from .graph import Variable
-        return Variable(self, name=name)
+        return self.variable_class(self, name=name)
 
     def is_float(self):
         return self.dtype in FLOAT_DTYPES

@@ -25,17 +25,36 @@ import builtins
 import functools
 import linecache
 import math
-import types
 
 import numba
 import numpy as np
 from numba import cuda
 
 from ..graph import Constant, toposort
-from ..ops.elemwise import check_broadcast
+from ..ops.basic import DimShuffle, Rebroadcast, Shape
+from ..ops.dot import Dot
+from ..ops.elemwise import Elemwise, check_broadcast
+from ..ops.nnet import Softmax
+from ..ops.reduce import Reduce
+from ..ops.shape import Reshape
+from ..perform import annotate
 from ..types import INT_DTYPES
-from . import numba_common, numpy_ref
+from . import numba_common
 from .numba_common import REDUCE_STEP, reduce_init
+from .thunk import Thunk
+
+STEPS = {}           # op class -> step(node, args) -> outputs; any other op runs `_host`
+_KERNEL_STEPS = set()  # the steps that launch kernels: their inputs are on the device already
+
+
+def register(op_class, launches_kernels=False):
+    """Decorator: `@register(Dot, launches_kernels=True) def _dot(node, args)` runs Dot nodes."""
+    def decorate(step):
+        STEPS[op_class] = step
+        if launches_kernels:
+            _KERNEL_STEPS.add(step)
+        return step
+    return decorate
 
 # Launch geometry. The CUDA simulator runs every thread as a Python thread: its tests shrink these.
 BLOCK = 256          # threads per block of 1-d launches; a power of two (the tree reductions halve it)
@@ -74,22 +93,6 @@ def _kernel_function(source):
     return namespace["kernel"]
 
 
-def compile_ptx(source, argtypes, cc=(8, 0)):
-    """The PTX of a generated kernel for compute capability `cc`, given its argument types (numba
-    types). It needs libNVVM but no GPU or driver, so it checks, where the simulator can't, that a
-    kernel compiles for real hardware (tests/gpu_ptx). Not available under the simulator."""
-    # Even in compile_ptx, numba compiles what a kernel calls (the device functions above, and
-    # builtins it implements with @overload: max, min, int()...) for the current device's compute
-    # capability: with no GPU here, that device is one of capability `cc`, as on a real such GPU.
-    from numba.cuda import dispatcher
-    current = dispatcher.get_current_device
-    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=cc)
-    try:
-        return cuda.compile_ptx(_kernel_function(source), tuple(argtypes), cc=cc)[0]
-    finally:
-        dispatcher.get_current_device = current
-
-
 # --- Moving values: host <-> device, only where a step needs it --------------------------------
 def on_device(x):
     return hasattr(x, "copy_to_host")
@@ -116,15 +119,29 @@ def standin(x):
     return np.broadcast_to(np.zeros((), dtype=x.dtype), x.shape)
 
 
-def shared_value(s):
-    if s.device_value is None:                      # first use, or set_value replaced it
-        s.device_value = to_device(s.get_value(borrow=True))
-    return s.device_value
+class DeviceStorage:
+    """Shared variables' values stay on the device between calls (device residency, all here):
+    a value goes up at its first use, an update stays on the device as the variable's `resident`
+    copy, and the host copy is made only when someone reads it (SharedVariable.get_value)."""
+
+    keeps_values_elsewhere = True
+
+    def read(self, s):
+        if s.resident is None:                      # first use, or set_value replaced it
+            s.resident = to_device(s.get_value(borrow=True))
+        return s.resident
+
+    def host_view(self, value):
+        return standin(value)
+
+    def write(self, s, value):
+        s.store_resident(contiguous(to_device(value)))
+
+    def to_host(self, value):
+        return to_host(value)
 
 
-# How `Function.__call__` keeps shared variables on the device between calls.
-Transfers = types.SimpleNamespace(shared_value=shared_value, to_host=to_host, standin=standin,
-                                  store=lambda s, value: s.set_device_value(contiguous(to_device(value))))
+STORAGE = DeviceStorage()
 
 
 # --- Compiling: one step per node, chosen once; the thunk runs them in order -------------------
@@ -139,7 +156,7 @@ def compile(inputs, outputs):
     constants = {id(v): (cuda.to_device(v.data) if id(v) in fed_to_gpu else v.data)
                  for v in [i for n in order for i in n.inputs] + list(outputs) if isinstance(v, Constant)}
 
-    def thunk(*values):
+    def thunk(*values):           # the run function of the CudaThunk
         storage = {**constants, **{id(v): x for v, x in zip(inputs, values)}}
         for node, step in plan:
             args = [storage[id(i)] for i in node.inputs]
@@ -152,21 +169,25 @@ def compile(inputs, outputs):
             try:
                 results = step(node, args)
             except Exception as error:
-                raise numpy_ref.annotate(error, node, args) from error
+                raise annotate(error, node, args) from error
             storage.update((id(o), r) for o, r in zip(node.outputs, results))
         return [storage[id(o)] for o in outputs]
 
-    thunk.device, thunk.plan = Transfers, [node for node, _ in plan]
-    thunk.source = "\n".join(f"{node.op}: {'host (numpy)' if step is _host else step.__name__.strip('_')}"
-                             for node, step in plan) or "(nothing to compute)"
-    return thunk
+    source = "\n".join(f"{node.op}: {'host (numpy)' if step is _host else step.__name__.strip('_')}"
+                       for node, step in plan) or "(nothing to compute)"
+    return CudaThunk(thunk, source, [node for node, _ in plan])
+
+
+class CudaThunk(Thunk):
+    """plan: the nodes in the order their steps run (source() says how each runs)."""
+
+    def __init__(self, run, source, plan):
+        super().__init__(run, source, "cuda", STORAGE)
+        self.plan = plan
 
 
 def _choose_step(node):
-    from ..ops import blas, elemwise, nnet, reduce, shape
-    step = {elemwise.Elemwise: _elemwise, shape.DimShuffle: _dimshuffle, reduce.Reduce: _reduce,
-            blas.Dot: _dot, nnet.Softmax: _softmax, shape.Shape: _shape, shape.Reshape: _reshape,
-            shape.Rebroadcast: _rebroadcast}.get(type(node.op), _host)
+    step = STEPS.get(type(node.op), _host)
     dtypes = {v.dtype for v in node.inputs + node.outputs}
     no_kernel = (step in _KERNEL_STEPS and not dtypes <= set(GPU_DTYPES)) or (
         "bool" in dtypes and (step is _dot or getattr(node.op, "kind", None) in ("max", "min")))
@@ -213,6 +234,7 @@ def _launch_map(out, args, indices, expr):
     return out
 
 
+@register(Elemwise, launches_kernels=True)
 def _elemwise(node, args):
     check_broadcast(node, [tuple(a.shape) for a in args])          # the reference's error, before any launch
     var, patterns = node.outputs[0], [i.broadcastable for i in node.inputs]
@@ -226,6 +248,7 @@ def _elemwise(node, args):
     return [_launch_map(out, args, indices, expr)]
 
 
+@register(DimShuffle)
 def _dimshuffle(node, args):
     (x,), order = args, node.op.new_order
     if not on_device(x):
@@ -241,15 +264,18 @@ def _dimshuffle(node, args):
 
 
 # --- Shapes only: no data moves ----------------------------------------------------------------
+@register(Shape)
 def _shape(node, args):
     return [np.asarray(args[0].shape, dtype="int64")]
 
 
+@register(Rebroadcast)
 def _rebroadcast(node, args):
     node.op.perform(node, [standin(args[0])])               # raises where a dimension is not 1
     return [args[0]]
 
 
+@register(Reshape)
 def _reshape(node, args):
     x, shp = args
     (target,) = node.op.perform(node, [standin(x), to_host(shp)])   # the reference's checks and -1
@@ -287,6 +313,7 @@ def _reduce_source(ndim, axes, kind, dtype, divide):
         "if t == 0:", f"    out[row, cuda.blockIdx.x] = acc{' / count' if divide else ''}"])
 
 
+@register(Reduce, launches_kernels=True)
 def _reduce(node, args):
     (x,), kind, axes, var = args, node.op.kind, node.op.axis, node.outputs[0]
     if kind in ("max", "min") and any(x.shape[a] == 0 for a in axes):
@@ -316,6 +343,7 @@ def _softmax_source(dtype, log):
         loop, f"    out[row, c] = {final if log else f'math.exp({final})'}"])
 
 
+@register(Softmax, launches_kernels=True)
 def _softmax(node, args):
     (x,), dtype = args, node.outputs[0].dtype
     x2 = x if x.ndim == 2 else contiguous(x).reshape((1, x.shape[0]))
@@ -348,6 +376,7 @@ def kernel(a, b, out, m, k, n):
 """
 
 
+@register(Dot, launches_kernels=True)
 def _dot(node, args):
     a, b = args
     sa, sb = tuple(a.shape), tuple(b.shape)        # (the simulator's shapes take no negative index)
@@ -364,5 +393,3 @@ def _dot(node, args):
         _kernel(_dot_source(dtype))[grid, (TILE, TILE)](a2, b2, out, m, k, n)
     return [out.reshape(sa[:-1] + sb[1:])]
 
-
-_KERNEL_STEPS = (_elemwise, _reduce, _dot, _softmax)     # the steps that launch kernels on their inputs

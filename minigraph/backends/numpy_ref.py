@@ -1,41 +1,8 @@
-"""The reference backend: run each Apply node's NumPy `perform`, in topological order."""
-from ..graph import Constant, toposort
+"""The reference backend: run each Apply node's NumPy `perform`, in topological order
+(minigraph/perform.py, a core module, does the running; this makes a Thunk of it)."""
+from ..perform import annotate, evaluate, reference_runner  # noqa: F401  (annotate, evaluate: old home)
+from .thunk import Thunk
 
 
 def compile(inputs, outputs):
-    order = toposort(outputs)
-    constants = {id(v): v.data for node in order for v in node.inputs if isinstance(v, Constant)}
-    constants.update({id(v): v.data for v in outputs if isinstance(v, Constant)})
-
-    def thunk(*values):
-        storage = dict(constants)
-        storage.update((id(v), x) for v, x in zip(inputs, values))
-        for node in order:
-            args = [storage[id(i)] for i in node.inputs]
-            try:
-                results = node.op.perform(node, args)
-            except Exception as error:
-                raise annotate(error, node, args) from error
-            storage.update((id(o), r) for o, r in zip(node.outputs, results))
-        return [storage[id(o)] for o in outputs]
-
-    return thunk
-
-
-def evaluate(outputs, bindings):
-    """Values of `outputs` given {variable: value} for the free variables they need."""
-    inputs = list(bindings)
-    return compile(inputs, outputs)(*[bindings[v] for v in inputs])
-
-
-def annotate(error, node, args):
-    """The same kind of error, saying which op failed, on what shapes, built where."""
-    message = str(error)
-    if "built at" not in message.lower():
-        shapes = ", ".join(str(getattr(a, "shape", "?")) for a in args)
-        message = (f"{node.op} failed on inputs of shape {shapes}: {message} "
-                   f"(built at {node.site[0]}, line {node.site[1]})")
-    try:
-        return type(error)(message)
-    except Exception:
-        return RuntimeError(message)
+    return Thunk(reference_runner(inputs, outputs), "(the numpy backend runs the graph node by node)", "numpy")

@@ -8,8 +8,10 @@ import warnings
 
 import numpy as np
 
+from .. import backends, rewrite
 from ..config import config
-from ..graph import Constant, Variable, as_variable, clone_replace, graph_inputs
+from ..graph import LATE_BOUND, Constant, Variable, as_variable, clone_replace, graph_inputs
+from ..ops.basic import Rebroadcast
 from .shared import SharedVariable
 
 
@@ -19,8 +21,6 @@ _MISSING = object()     # a keyword argument that was not given
 class Function:
     def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
                  allow_input_downcast, excluding, backend, device=None):
-        from .. import rewrite
-        from .. import backends
         self.name = name
         self.inputs = list(inputs)
         self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
@@ -41,7 +41,7 @@ class Function:
         self.mode = mode or config.mode
         self.graph = rewrite.optimize(graph, self.mode, excluding=excluding or ())
         self.n_outputs = len(outputs)
-        self.backend_name = _backend_for(device or config.device, backend)
+        self.backend_name = backends.choose(device or config.device, backend or config.backend)
         # Update k may overwrite its shared variable's storage (the numba backends decide when it is safe).
         inplace = {self.n_outputs + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
         self.thunk = backends.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
@@ -52,8 +52,7 @@ class Function:
         # Only an output that is an input (or a view the backend passes through) can be one of the
         # values handed in: those are copied, so the caller never holds the function's storage.
         self._copy_if_given = {k for k, o in enumerate(self.graph[:self.n_outputs])
-                               if o.owner is None or type(o.owner.op).__name__ == "Rebroadcast"}
-        self._gpu = getattr(self.thunk, "device", None)
+                               if o.owner is None or isinstance(o.owner.op, Rebroadcast)}
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
@@ -63,30 +62,28 @@ class Function:
             a = values[k]     # an ndarray of exactly the input's dtype and rank needs no conversion
             if type(a) is not np.ndarray or a.dtype is not dtype or a.ndim != ndim:
                 values[k] = self._convert(k, a)
-        gpu = self._gpu                               # the CUDA backend: shared values stay on the GPU
-        if self.shared:
-            values += [gpu.shared_value(s) if gpu else s._value for s in self.shared]
-        results = self.thunk(*values)
+        thunk = self.thunk
+        if self.shared:                     # the backend's storage: host arrays, or (CUDA) device ones
+            values += [thunk.storage.read(s) for s in self.shared]
+        results = thunk.run(*values)
         if self.updates:
-            self._apply_updates(results[self.n_outputs:], gpu)
-        if gpu:
-            results = [gpu.to_host(o) for o in results[:self.n_outputs]]
+            self._apply_updates(results[self.n_outputs:], thunk.storage)
+        if thunk.storage.keeps_values_elsewhere:
+            results = [thunk.storage.to_host(o) for o in results[:self.n_outputs]]
         if self._copy_if_given:  # never hand out storage the function still owns (an input or a shared value)
             results = [o.copy() if k in self._copy_if_given and any(o is v for v in values) else o
                        for k, o in enumerate(results[:self.n_outputs])]
         return results[0] if self.single_output else list(results[:self.n_outputs])
 
-    def _apply_updates(self, new_values, gpu):
+    def _apply_updates(self, new_values, storage):
         """Check every new value, then store them all: a bad one changes nothing."""
+        elsewhere = storage.keeps_values_elsewhere        # then the checks run on a host stand-in
         for (s, dtype, ndim, broadcast), value in zip(self._update_checks, new_values):
-            checked = gpu.standin(value) if gpu else value                  # shape check on the host
-            if gpu or checked.dtype != dtype or checked.ndim != ndim or any(checked.shape[d] != 1 for d in broadcast):
+            checked = storage.host_view(value)
+            if elsewhere or checked.dtype != dtype or checked.ndim != ndim or any(checked.shape[d] != 1 for d in broadcast):
                 s.type.filter(checked, name=f"update of shared variable {s.name or s}")
         for (s, *_), value in zip(self._update_checks, new_values):
-            if gpu:
-                gpu.store(s, value)
-            else:
-                s._value = value
+            storage.write(s, value)
 
     def _bind(self, args, kwargs):
         """Positional and keyword arguments as one list in input order, or a TypeError."""
@@ -114,8 +111,8 @@ class Function:
         return f"function {self.name!r}" if self.name else "this function"
 
     def source(self):
-        """The code the backend generated, where it generates code."""
-        return getattr(self.thunk, "source", "(the numpy backend runs the graph node by node)")
+        """The code the backend generated, where it generates code; else how it runs the graph."""
+        return self.thunk.source()
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
@@ -133,15 +130,6 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}")
     return Function(inputs, outputs, updates, givens, mode, name, on_unused_input,
                     allow_input_downcast, excluding, backend, device)
-
-
-def _backend_for(device, backend):
-    if device not in ("cpu", "cuda", "auto"):
-        raise ValueError(f"function: device must be 'cpu', 'cuda' or 'auto', got {device!r}")
-    if device == "auto":
-        from ..backends.numba_cuda import gpu_available
-        device = "cuda" if gpu_available() else "cpu"
-    return "cuda" if device == "cuda" else (backend or config.backend)
 
 
 def _check_inputs(inputs):
@@ -232,3 +220,6 @@ def _check_missing(graph, inputs, on_unused_input):
         if on_unused_input == "raise":
             raise ValueError(message)
         warnings.warn(message, stacklevel=4)
+
+
+LATE_BOUND["function"] = function      # Variable.eval (graph.py, the core) compiles with this

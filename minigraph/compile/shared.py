@@ -11,34 +11,32 @@ class SharedVariable(Variable):
 
     def __init__(self, type, value, name=None):
         super().__init__(type, name=name)
-        self._value = value
+        self._host, self.resident = value, None
 
-    # A function running on a GPU keeps the value there between calls (backends/numba_cuda.py):
-    # `device_value` is that copy; the host copy is refreshed from it only when read.
-    device_value, _host = None, None
-
-    @property
-    def _value(self):
-        if self._host is None:                  # a GPU function updated it: copy it back, once
-            self._host = self.device_value.copy_to_host()
-        return self._host
-
-    @_value.setter
-    def _value(self, value):                    # a new host value: the device copy is out of date
-        self._host, self.device_value = value, None
-
-    def set_device_value(self, array):
-        """A GPU function's update: the new value stays on the device until it is read."""
-        self._host, self.device_value = None, array
+    # A backend that keeps values in its own memory (the CUDA backend, on the GPU) may leave the
+    # newest value there: `resident` is then that copy, any object with `copy_to_host()`, and the
+    # host copy `_host` is None until the value is read. Which memory that is, only the backend
+    # knows (backends/numba_cuda.py, DeviceStorage); nothing in compile/ does.
 
     def get_value(self, borrow=False):
         """The current value (a copy unless borrow=True)."""
-        return self._value if borrow else self._value.copy()
+        if self._host is None:                  # a backend updated it in its memory: copy it back, once
+            self._host = self.resident.copy_to_host()
+        return self._host if borrow else self._host.copy()
 
     def set_value(self, value, borrow=False):
         """Replace the value; it must keep this variable's dtype and number of dimensions."""
         value = self.type.filter(value, name=f"set_value of shared variable {self.name or self}")
-        self._value = value if borrow else np.array(value, copy=True)
+        self.store(value if borrow else np.array(value, copy=True))
+
+    def store(self, value):
+        """Make `value`, already checked against the type, the new value (no copy, no check):
+        what a compiled function's update does."""
+        self._host, self.resident = value, None
+
+    def store_resident(self, value):
+        """A backend's update that stays in the backend's memory (see `resident`)."""
+        self._host, self.resident = None, value
 
     def clone(self):
         return self      # a shared variable stays itself in every copy of a graph

@@ -9,6 +9,7 @@ import numpy as np
 from ..config import config
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype, upcast
+from .basic import dimshuffle, lost_broadcast_axes
 
 
 class ScalarOp:
@@ -56,7 +57,6 @@ class Elemwise(Op):
         return f"Elemwise{{{self.scalar_op.name}}}"
 
     def make_node(self, *inputs):
-        from .shape import dimshuffle
         if len(inputs) != self.scalar_op.nin:
             raise TypeError(f"{self} takes {self.scalar_op.nin} inputs, got {len(inputs)}")
         inputs = [as_variable(i) for i in inputs]
@@ -77,7 +77,6 @@ class Elemwise(Op):
         return [np.asarray(result, dtype=node.outputs[0].dtype)]
 
     def grad(self, inputs, output_grads):
-        from .reduce import sum_to_pattern
         (gz,) = output_grads
         out = self(*inputs)
         grads = self.scalar_op.grad(inputs, out, gz)
@@ -87,7 +86,9 @@ class Elemwise(Op):
                 result.append(None)
                 continue
             # Where the input broadcast (size 1) and the output did not, sum the gradient back.
-            result.append(sum_to_pattern(g, inp.broadcastable))
+            # (`Variable.sum`, installed by tensor.py: Reduce's own gradient uses this module.)
+            axes = lost_broadcast_axes(inp.broadcastable, g)
+            result.append(g.sum(axis=axes, keepdims=True) if axes else g)
         return result
 
     def pp(self, node, args):

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype
-from .blas import dot
+from .dot import dot, outer
 from .shape import AllocDiag, ExtractDiag, tril
 
 
@@ -18,6 +18,13 @@ def _check_square(node, a):
     if a.shape[0] != a.shape[1]:
         raise ValueError(f"{node.op}: matrix {node.inputs[0]} must be square, got shape {a.shape}; "
                          f"built at {node.site[0]}, line {node.site[1]}")
+
+
+def positive_logdet(a):
+    """log det a where det a > 0, else NaN. Written once: numba's CPU backend compiles this same
+    function for its kernels (backends/numba_cpu/runtime.py)."""
+    sign, value = np.linalg.slogdet(a)
+    return value if sign > 0 else np.nan
 
 
 class SquareMatrixOp(Op):
@@ -82,7 +89,6 @@ class Solve(Op):
         return [np.linalg.solve(a, b).astype(node.outputs[0].dtype)]
 
     def grad(self, inputs, output_grads):
-        from .blas import outer
         (a, b), (gz,) = inputs, output_grads
         x = self(a, b)
         gb = Solve()(a.T, gz)
@@ -103,11 +109,7 @@ class LogDet(SquareMatrixOp):
     """log|det A| for a matrix with positive determinant (e.g. a covariance); NaN otherwise."""
 
     out_ndim = 0
-
-    @staticmethod
-    def compute(a):
-        sign, logdet = np.linalg.slogdet(a)
-        return logdet if sign > 0 else np.nan
+    compute = staticmethod(positive_logdet)
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * MatrixInverse()(inputs[0]).T]

@@ -3,9 +3,11 @@ import numpy as np
 
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype
-from .elemwise import log, sigmoid, softplus  # noqa: F401  (re-exported as T.nnet.*)
+from .basic import shape
+from .elemwise import exp, log, sigmoid, softplus  # noqa: F401  (sigmoid, softplus: re-exported as T.nnet.*)
 from .reduce import sum
-from .shape import arange, getitem, shape
+from .shape import arange
+from .subtensor import getitem
 
 
 class Softmax(Op):
@@ -30,7 +32,6 @@ class Softmax(Op):
         return [np.asarray(out, dtype=node.outputs[0].dtype)]
 
     def grad(self, inputs, output_grads):
-        from .elemwise import exp
         (x,), (gz,) = inputs, output_grads
         out = self(x)
         if self.log:

@@ -3,7 +3,8 @@ import numpy as np
 
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype
-from .shape import dimshuffle
+from .basic import dimshuffle, lost_broadcast_axes, shape
+from .elemwise import cast, eq, fill
 
 
 def _normalize_axis(axis, ndim):
@@ -46,7 +47,6 @@ class Reduce(Op):
         return [np.asarray(self._numpy[self.kind](x, axis=self.axis), dtype=node.outputs[0].dtype)]
 
     def grad(self, inputs, output_grads):
-        from .elemwise import cast, eq, fill
         (x,), (gz,) = inputs, output_grads
         if not x.type.is_float():
             return [None]
@@ -75,7 +75,6 @@ class Reduce(Op):
 
 def axis_size(x, axes):
     """The number of elements along `axes` of x, as a symbolic int64 scalar."""
-    from .shape import shape
     n = as_variable(np.int64(1))
     for a in axes:
         n = n * shape(x)[a]
@@ -117,7 +116,6 @@ def min(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     x = as_variable(x)
     if not _normalize_axis(axis, x.ndim):
-        from .elemwise import cast
         return cast(x, float_dtype(x.dtype))
     return _reduce("mean", x, axis, keepdims)
 
@@ -152,5 +150,5 @@ def argmax(x, axis=None):
 
 def sum_to_pattern(g, broadcastable):
     """Sum g over the dimensions that are broadcastable in the target but not in g."""
-    axes = [d for d, (b, gb) in enumerate(zip(broadcastable, g.broadcastable)) if b and not gb]
+    axes = lost_broadcast_axes(broadcastable, g)
     return sum(g, axis=axes, keepdims=True) if axes else g

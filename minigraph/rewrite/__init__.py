@@ -14,6 +14,7 @@ Phases, in order, each run to a fixed point (FAST_COMPILE runs only the first):
     rewrite.register('canonicalize', 'exp_log', ('exp', ('log', 'x')), lambda x: x)   add one
 """
 from ..graph import clone_replace
+from ..printing import pp
 from . import fusion, rules  # noqa: F401  (registering the rewrites)
 from .engine import PHASES, REWRITES, Rewrite, RewriteError, match, optimize, register  # noqa: F401
 
@@ -42,7 +43,6 @@ def trace(outputs, mode="FAST_RUN", excluding=(), show=None):
     ...
     canonicalize      x   [canonical_product]
     """
-    from ..printing import pp
     show = show or pp
     single = not isinstance(outputs, (list, tuple))
     outputs = clone_replace([outputs] if single else list(outputs))

@@ -16,9 +16,9 @@ import warnings
 
 import numpy as np
 
-from ..graph import Apply, Constant, as_variable, toposort
+from ..graph import Constant, as_variable, copy_node, toposort
+from ..ops.basic import Rebroadcast, dimshuffle
 from ..ops.elemwise import Elemwise, cast, second
-from ..ops.shape import Rebroadcast, dimshuffle
 from ..types import TensorType
 
 PHASES = ("merge", "constant_folding", "canonicalize", "stabilize", "specialize", "fusion")
@@ -159,11 +159,7 @@ def shape_donors(var):
 # --- applying rewrites -----------------------------------------------------------------------
 def rebuild(node, inputs, memo, op=None):
     """A new node like `node` (or applying `op`) on `inputs`; memo maps its old outputs to the new."""
-    new = Apply(op or node.op, inputs, [o.type for o in node.outputs])     # replacements keep types
-    new.site = node.site
-    for old, out in zip(node.outputs, new.outputs):
-        out.name, out.site = old.name, old.site
-        memo[id(old)] = out
+    memo.update(zip(map(id, node.outputs), copy_node(node, inputs, op).outputs))   # replacements keep types
 
 
 def rewrite_pass(outputs, rewrites, log, merge=True):

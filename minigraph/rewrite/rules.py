@@ -3,11 +3,12 @@ read the list to see what compiling does; add one with `register` (see engine.py
 import numpy as np
 
 from ..graph import Constant
-from ..ops.blas import dot
+from ..ops.dot import dot
 from ..ops.elemwise import expm1, log1p, softplus, sigmoid, sqr, sqrt
 from ..ops.nnet import Softmax, log_softmax
 from ..ops.reduce import Reduce
-from ..ops.shape import Alloc, DimShuffle, dimshuffle
+from ..ops.basic import DimShuffle, dimshuffle
+from ..ops.shape import Alloc
 from . import algebra
 from .algebra import negated, number
 from .engine import register

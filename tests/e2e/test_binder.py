@@ -203,7 +203,7 @@ def test_only_validate_is_left_of_nbgrader(binder_image):
 
 def test_numba_cache_is_warm(binder_image):
     repo, home = binder_image.repo, binder_image.home
-    if not (repo / "minigraph" / "backends" / "numba_cpu.py").exists():
+    if not (repo / "minigraph" / "backends" / "numba_cpu").exists():
         pytest.skip("minigraph has no numba backend: postBuild has nothing to compile")
     cache = home / ".cache" / "minigraph"
     kernels = sorted(cache.glob("mg_*.py"))

@@ -63,12 +63,12 @@ def test_training_matches_the_reference_and_stays_on_the_device(monkeypatch):
         # (The one-element values are shape arithmetic done on the host: the mean's count.)
         big = sorted(shape for shape in uploads if np.prod(shape) > 1)
         assert big == sorted([(13, 5), (13,)] + ([(5,)] if step == 0 else [])), uploads
-        assert w.device_value is not None and w._host is None      # the host copy is stale, not synced
+        assert w.resident is not None and w._host is None      # the host copy is stale, not synced
     np.testing.assert_allclose(w.get_value(), w_ref.get_value(), rtol=1e-12)
-    assert isinstance(w.get_value(), np.ndarray) and w._host is not None and w.device_value is not None
+    assert isinstance(w.get_value(), np.ndarray) and w._host is not None and w.resident is not None
     np.testing.assert_allclose(b.get_value(), b_ref.get_value(), rtol=1e-12)
     w.set_value(np.ones(5))                                        # invalidates the device copy
-    assert w.device_value is None
+    assert w.resident is None
     ref_w = w_ref.get_value()
     w_ref.set_value(np.ones(5))
     np.testing.assert_allclose(gpu(*data), ref(*data), rtol=1e-12)

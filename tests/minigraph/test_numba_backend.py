@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import minigraph as theano
 import minigraph.tensor as T
 from minigraph import function, shared
+from minigraph.backends import numba_cpu
 from minigraph.ops.elemwise import SCALAR_OPS, Elemwise
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -356,10 +357,12 @@ class BadNumbaCode(theano.Op):
     def perform(self, node, inputs):
         return [inputs[0] * 3]
 
-    def numba_source(self, ctx, node):
-        out = ctx.fresh("o")
-        ctx.emit(f"{out} = {ctx.array(node.inputs[0])} + 'not a number'")
-        ctx._array_val(node.outputs[0], out)
+
+@numba_cpu.register(BadNumbaCode)
+def _emit_bad_numba_code(ctx, node):
+    out = ctx.fresh("o")
+    ctx.emit(f"{out} = {ctx.array(node.inputs[0])} + 'not a number'")
+    ctx._array_val(node.outputs[0], out)
 
 
 def test_numba_typing_failure_falls_back_at_first_call():
@@ -436,8 +439,7 @@ def test_maximum_minimum_propagate_nan_as_numpy():
 
 def test_parallel_kernel_matches_numpy(monkeypatch):
     """Calls with a large input run the prange kernel: same values and update semantics."""
-    from minigraph.backends import numba_cpu
-    monkeypatch.setattr(numba_cpu, "_PARALLEL_MIN", 1)     # every call counts as large
+    monkeypatch.setattr(numba_cpu.runtime, "PARALLEL_MIN", 1)     # every call counts as large
     rng = np.random.default_rng(5)
     X, y = rng.normal(size=(30, 5)), (rng.random(30) > 0.5).astype(float)
     (f_ref, w_ref, b_ref), (f_fast, w_fast, b_fast) = logistic_step("numpy"), logistic_step("numba")

@@ -1,0 +1,77 @@
+"""What generated kernels call at run time, besides numba_common's scalar helpers and numba_math's
+vectorizable functions: every generated module imports its names from here (see codegen.HEADER).
+Also the process-wide numba settings, applied when the first kernel is compiled (`configure`)."""
+import functools
+import math
+import os
+import sys
+import warnings
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.extending import intrinsic
+
+from ...ops.linalg import positive_logdet
+from ..numba_math import vexp, vlog
+
+HUGEPAGES = sys.platform.startswith("linux")
+# Calls with an input this large run the parallel kernel. Measured on 2 cores, a**2 + 2ab + b**2:
+# 1e4 elements, no gain (thread start-up eats it); 1e5, 2.4x faster; 1e6, 2.9x; 1e7, 1.6x.
+PARALLEL_MIN = 1 << 16
+
+
+@functools.cache
+def configure():
+    """Settings for this process's kernels, made once, before the first kernel is compiled or run
+    (not at import: importing minigraph must not change how the user's own numba code behaves)."""
+    # np.dot on a strided view inside a kernel is correct, only slower: not worth a warning to a
+    # student. Only for our generated modules (mg_<hash>).
+    warnings.filterwarnings("ignore", category=numba.NumbaPerformanceWarning, module=r".*mg_")
+    # Idle OpenMP threads sleep instead of spinning, so they leave the cores to numpy's BLAS
+    # threads. Read when numba's threading layer starts: at the first parallel kernel, after this.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if os.environ.get("MINIGRAPH_NUM_THREADS"):     # threads for the parallel loops (default: all cores)
+        numba.set_num_threads(max(1, min(int(os.environ["MINIGRAPH_NUM_THREADS"]),
+                                         numba.config.NUMBA_NUM_THREADS)))
+
+
+@intrinsic
+def _madvise_hugepage(typingctx, address, length):
+    """madvise(address, length, MADV_HUGEPAGE), the C library's, called from compiled code."""
+    def codegen(context, builder, sig, args):
+        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(8).as_pointer(), ir.IntType(64), ir.IntType(32)])
+        fn = builder.module.globals.get("madvise") or ir.Function(builder.module, fnty, "madvise")
+        address = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
+        return builder.sext(builder.call(fn, [address, args[1], ir.Constant(ir.IntType(32), 14)]), ir.IntType(64))
+    return numba.types.intp(numba.types.uintp, numba.types.uintp), codegen
+
+
+@njit
+def hugepages(a):
+    """Ask Linux for 2 MiB pages for a large new array, as numpy does for its own: the first
+    write into an 80 MB array otherwise takes 20,000 page faults, which cost more than the loop."""
+    if a.nbytes >= 1 << 22:
+        start = (a.ctypes.data + 4095) & ~4095
+        _madvise_hugepage(start, ((a.ctypes.data + a.nbytes) & ~4095) - start)
+
+
+@njit(error_model="numpy")
+def softmax_rows(x, log):
+    """Softmax (or log-softmax) of each row, shifted by the row's max so exp cannot overflow."""
+    out = np.empty_like(x)
+    for r in range(x.shape[0]):
+        m = -math.inf
+        for c in range(x.shape[1]):
+            m = max(m, x[r, c])
+        total = 0.0
+        for c in range(x.shape[1]):
+            total += vexp(x[r, c] - m)
+        lse = m + vlog(total)
+        for c in range(x.shape[1]):
+            out[r, c] = x[r, c] - lse if log else vexp(x[r, c] - m) / total
+    return out
+
+
+logdet = njit(positive_logdet)       # the op's own NumPy code (ops/linalg.py), compiled
