@@ -22,13 +22,19 @@ HUGEPAGES = sys.platform.startswith("linux")
 PARALLEL_MIN = 1 << 16
 
 
+
+def quiet_performance_warnings():
+    """np.dot on a strided view inside a kernel is correct, only slower: not worth a warning to a
+    student. The filter matches only our generated modules (mg_<hash>), so the user's own numba
+    code keeps its warnings. Set again at each load, because pytest (and warnings.catch_warnings)
+    restore the filters they found, and numba warns when it compiles, at a kernel's first call."""
+    warnings.filterwarnings("ignore", category=numba.NumbaPerformanceWarning, module=r"(.*[/\\])?mg_[0-9a-f]{20}$")
+
+
 @functools.cache
 def configure():
     """Settings for this process's kernels, made once, before the first kernel is compiled or run
     (not at import: importing minigraph must not change how the user's own numba code behaves)."""
-    # np.dot on a strided view inside a kernel is correct, only slower: not worth a warning to a
-    # student. Only for our generated modules (mg_<hash>).
-    warnings.filterwarnings("ignore", category=numba.NumbaPerformanceWarning, module=r".*mg_")
     # Idle OpenMP threads sleep instead of spinning, so they leave the cores to numpy's BLAS
     # threads. Read when numba's threading layer starts: at the first parallel kernel, after this.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
