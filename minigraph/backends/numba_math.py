@@ -145,6 +145,6 @@ def vsoftplus(x):                       # log(1 + e^x) = max(x, 0) + log1p(e^-|x
     return (x if x > 0.0 else 0.0) + vlog1p(vexp(-abs(x)))
 
 
-# The CPU generator calls these instead of the C library's (see numba_cpu._fast_math).
+# The CPU generator calls these instead of the C library's (see numba_cpu/emit_elemwise.py, cpu_kernel).
 REPLACES = {"math.exp": "vexp", "math.expm1": "vexpm1", "math.log": "vlog", "math.log1p": "vlog1p",
             "math.tanh": "vtanh", "sigmoid": "vsigmoid", "softplus": "vsoftplus"}
