@@ -64,7 +64,8 @@ class Function:
                 values[k] = self._convert(k, a)
         thunk = self.thunk
         if self.shared:                     # the backend's storage: host arrays, or (CUDA) device ones
-            values += [thunk.storage.read(s) for s in self.shared]
+            read = thunk.storage.read
+            values += [read(s) for s in self.shared]
         results = thunk.run(*values)
         if self.updates:
             self._apply_updates(results[self.n_outputs:], thunk.storage)
@@ -79,11 +80,12 @@ class Function:
         """Check every new value, then store them all: a bad one changes nothing."""
         elsewhere = storage.keeps_values_elsewhere        # then the checks run on a host stand-in
         for (s, dtype, ndim, broadcast), value in zip(self._update_checks, new_values):
-            checked = storage.host_view(value)
+            checked = storage.host_view(value) if elsewhere else value
             if elsewhere or checked.dtype != dtype or checked.ndim != ndim or any(checked.shape[d] != 1 for d in broadcast):
                 s.type.filter(checked, name=f"update of shared variable {s.name or s}")
+        write = storage.write
         for (s, *_), value in zip(self._update_checks, new_values):
-            storage.write(s, value)
+            write(s, value)
 
     def _bind(self, args, kwargs):
         """Positional and keyword arguments as one list in input order, or a TypeError."""
