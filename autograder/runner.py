@@ -114,7 +114,7 @@ def _grade(settings, submissions, executor, force, on_done) -> list[dict]:
     hidden = [str(settings.build), str(settings.source), *map(str, roots)]
     if settings.sandbox:
         sandbox.preflight(hidden)
-    digests = {s.key: prepare.submission_digest(s, settings) for s in submissions}
+    digests = {s.key: _digest(s, settings) for s in submissions}
     entries: dict[str, dict] = {}
     pending = []
     in_gradebook = _graded_in_gradebook(settings)
@@ -140,7 +140,7 @@ def _grade(settings, submissions, executor, force, on_done) -> list[dict]:
                 _finish(settings, sub, entry, entries, on_done)
 
         for sub in pending:
-            entry = _start_submission(gb, settings, sub, digests[sub.key])
+            entry = _start_submission_contained(gb, settings, sub, digests[sub.key])
             state[sub.key] = entry
             for nb_name, prepared in entry.pop("_prepared").items():
                 if prepared.nb is None:
@@ -173,6 +173,35 @@ def _task(settings, sub, nb_name, nb, hidden) -> dict:
         "memory_mb": settings.memory_mb, "max_output_bytes": settings.max_output_bytes,
         "sandbox": settings.sandbox, "extra_hidden": hidden,
     }
+
+
+def _digest(sub: Submission, settings: Settings) -> str:
+    """One unreadable submission must not stop the batch: it is reported and scores 0."""
+    try:
+        return prepare.submission_digest(sub, settings)
+    except Exception as exc:  # noqa: BLE001 - whatever it was, it is this submission's alone
+        sub.refused = f"{sub.key}: could not be read ({type(exc).__name__}: {exc})"[:500]
+        log.warning("%s", sub.refused)
+        return "unreadable:" + sub.refused
+
+
+def _start_submission_contained(gb, settings: Settings, sub: Submission, digest: str) -> dict:
+    """_start_submission, plus the report lines for refused files; if preparing this submission fails,
+    it alone gets an infrastructure error (not journaled, so the next run tries again)."""
+    try:
+        entry = _start_submission(gb, settings, sub, digest)
+    except Exception as exc:  # noqa: BLE001
+        gb.db.rollback()
+        reason = f"could not be prepared: {type(exc).__name__}: {exc}"[:500]
+        log.warning("%s: %s", sub.key, reason)
+        entry = {"student": sub.student, "assignment": sub.assignment, "digest": digest, "notebooks": {},
+                 "_prepared": {}, "_specs": {}, "_waiting": 0}
+        for nb_name in prepare.expected_notebooks(settings, sub.assignment):
+            entry["notebooks"][nb_name] = {"status": "infrastructure error", "problems": [reason], "flags": []}
+        return entry
+    for info in entry["notebooks"].values():
+        info["flags"] += prepare.refused_files(sub)
+    return entry
 
 
 def _start_submission(gb, settings: Settings, sub: Submission, digest: str) -> dict:
@@ -211,6 +240,9 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
     if result["truncated"]:
         info["flags"].append(f"output truncated: {', '.join(result['truncated'])}")
     info["seconds"] = result["seconds"]
+    info["flags"] += result.get("notes", [])   # limits the sandbox could not apply, out-of-memory kills
+    if result.get("peak_memory_mb") is not None:
+        info["peak_memory_mb"] = result["peak_memory_mb"]
     nb = prepare.save_scores(settings, sub, nb_name, nb)
     out = settings.autograded / sub.student / sub.assignment / f"{nb_name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
