@@ -105,7 +105,7 @@ NB1 = [
         and the gap is exactly $\\mathrm{KL}(q\\,\\|\\,P(\\eta\\mid Y))$: maximising $\\mathcal L$ over $q$ is the same
         as moving $q$ towards the posterior. We use a full-covariance Gaussian
         $q(\\eta)=\\mathcal N(\\mu, CC^\\top)$ with $C$ lower triangular. To keep $C$ triangular without
-        constraints we store an unconstrained matrix `L` and use `C = T.tril(L)`: entries above the diagonal
+        constraints we store an unconstrained matrix `L` and use its lower triangle `T.tril(L)` as $C$: entries above the diagonal
         simply never reach the graph (and so get zero gradient).
 
         Let us load the data first: 400 tumours to train on, 169 held out, 8 of the 30 features (the ones that
@@ -154,7 +154,7 @@ NB1 = [
         expect_close(function([mu_s, L_s, eps_s], eta_s)(mu_0, L_0, eps_0),
                      [[1.7, -1.1, -0.1], [0.5, 0.2, -0.1]],
                      "sample_weights(mu_0, L_0, eps_0): one row per sample",
-                     "row k is mu + C @ eps_0[k] with C = T.tril(L); if you see 9s at work, the tril is missing; "
+                     "row k is mu + C eps_0[k] with C the lower triangle of L; if you see 9s at work, the triangle is missing; "
                      "if the shape is wrong, remember eps holds the samples as rows (eps @ C.T).")
         W_0 = np.array([[1.0, 2.0, -1.0], [0.5, -1.0, 3.0]])
         g_mu, g_L = function([mu_s, L_s, eps_s], T.grad(T.sum(eta_s * W_0), [mu_s, L_s]))(mu_0, L_0, eps_0)
@@ -165,17 +165,18 @@ NB1 = [
                      "above the diagonal it must be 0: those entries of L must not be used.")
         print("Exercise 1 passes: value and gradient match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(11)
-        _mu, _L, _E = _rng.normal(size=4), _rng.normal(size=(4, 4)), _rng.normal(size=(5, 4))
-        _out = sample_weights(mu_s, L_s, eps_s)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 2
-        _val = function([mu_s, L_s, eps_s], _out)(_mu, _L, _E)
-        assert type(_val) is np.ndarray and _val.shape == (5, 4)
-        np.testing.assert_allclose(_val, _mu + _E @ np.tril(_L).T, rtol=1e-10)
-        _W = _rng.normal(size=(5, 4))
-        _gL = function([mu_s, L_s, eps_s], T.grad(T.sum(_out * _W), L_s))(_mu, _L, _E)
-        assert type(_gL) is np.ndarray
-        np.testing.assert_allclose(_gL, np.tril(_W.T @ _E), rtol=1e-10, atol=1e-12)
+        _r = rng(11)
+        _mu, _L, _E = _r.normal(size=4), _r.normal(size=(4, 4)), _r.normal(size=(5, 4))
+        _in = dict(_mu=_mu, _L=_L, _E=_E)
+        grade.graph("sample_weights returns a matrix expression", "sample_weights(mu_s, L_s, eps_s)", ndim=2)
+        grade.value("sample_weights on random mu (4), L (4x4), eps (5x4)",
+                    "function([mu_s, L_s, eps_s], sample_weights(mu_s, L_s, eps_s))(_mu, _L, _E)",
+                    _mu + _E @ np.tril(_L).T, rtol=1e-10, **_in,
+                    hint="row k is mu + C eps_k with C the lower triangle of L")
+        _W = _r.normal(size=(5, 4))
+        grade.value("T.grad of sum(samples * W) with respect to L (zero above the diagonal)",
+                    "function([mu_s, L_s, eps_s], T.grad(T.sum(sample_weights(mu_s, L_s, eps_s) * _W), L_s))"
+                    "(_mu, _L, _E)", np.tril(_W.T @ _E), rtol=1e-10, atol=1e-12, _W=_W, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -189,8 +190,8 @@ NB1 = [
         Two facts make it cheap: $\\operatorname{tr}(CC^\\top)$ is the sum of the squares of $C$'s entries, and
         for a triangular $C$, $\\log\\det(CC^\\top) = 2\\sum_d \\log|C_{dd}|$ (`T.diag(C)` gives the diagonal).
 
-        Write `gaussian_kl(mu, L)` returning this scalar, with `C = T.tril(L)` and $D$ the length of `mu`
-        (`mu.shape[0]` works symbolically).
+        Write `gaussian_kl(mu, L)` returning this scalar, with $C$ the lower triangle of `L` again and $D$ the
+        length of `mu` (`.shape` works on symbols too: it is part of the graph).
     """),
     solution("ex2_kl", """
         def gaussian_kl(mu, L):
@@ -206,7 +207,7 @@ NB1 = [
         kl_s = gaussian_kl(mu_s, L_s)
         expect_symbolic(kl_s, "gaussian_kl(mu, L)")
         expect_close(function([mu_s, L_s], kl_s)(mu_0, L_0), 1.1852191750802006, "gaussian_kl(mu_0, L_0)",
-                     "0.5 * (sum of C squared + mu.mu - D) - sum(log|diag C|), with C = T.tril(L). "
+                     "½ (sum of the squares of C + μᵀμ - D) - sum of log|C_dd|, with C the lower triangle of L. "
                      "A value near 120 means the 9s above the diagonal got in.")
         expect_close(function([mu_s, L_s], kl_s)(np.zeros(3), np.eye(3)), 0.0, "gaussian_kl(0, I)",
                      "q equal to the prior is at KL distance 0: check the '- D' term.")
@@ -217,19 +218,20 @@ NB1 = [
                      "C - diag(1 / diag C) on and below the diagonal, zero above it.")
         print("Exercise 2 passes: value and gradient match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(12)
-        _mu, _L = _rng.normal(size=5), _rng.normal(size=(5, 5)) + 2 * np.eye(5)
-        _out = gaussian_kl(mu_s, L_s)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 0
+        _r = rng(12)
+        _mu, _L = _r.normal(size=5), _r.normal(size=(5, 5)) + 2 * np.eye(5)
         _C = np.tril(_L)
         _S = _C @ _C.T
-        _ref = 0.5 * (np.trace(_S) + _mu @ _mu - 5 - np.linalg.slogdet(_S)[1])
-        _val = function([mu_s, L_s], _out)(_mu, _L)
-        assert type(_val) is np.ndarray
-        np.testing.assert_allclose(float(_val), _ref, rtol=1e-10)
-        _gmu, _gL = function([mu_s, L_s], T.grad(_out, [mu_s, L_s]))(_mu, _L)
-        np.testing.assert_allclose(_gmu, _mu, rtol=1e-10)
-        np.testing.assert_allclose(_gL, np.tril(_C - np.diag(1 / np.diag(_C))), rtol=1e-9, atol=1e-12)
+        _in = dict(_mu=_mu, _L=_L)
+        grade.graph("gaussian_kl returns a scalar expression", "gaussian_kl(mu_s, L_s)", ndim=0)
+        grade.value("gaussian_kl for D = 5", "float(function([mu_s, L_s], gaussian_kl(mu_s, L_s))(_mu, _L))",
+                    float(0.5 * (np.trace(_S) + _mu @ _mu - 5 - np.linalg.slogdet(_S)[1])), rtol=1e-10, **_in,
+                    hint="½(tr(CCᵀ) + μᵀμ − D − log det CCᵀ), with D the length of mu")
+        grade.value("its gradient with respect to mu",
+                    "function([mu_s, L_s], T.grad(gaussian_kl(mu_s, L_s), mu_s))(_mu, _L)", _mu, rtol=1e-10, **_in)
+        grade.value("its gradient with respect to L",
+                    "function([mu_s, L_s], T.grad(gaussian_kl(mu_s, L_s), L_s))(_mu, _L)",
+                    np.tril(_C - np.diag(1 / np.diag(_C))), rtol=1e-9, atol=1e-12, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -278,22 +280,24 @@ NB1 = [
                      "gradient of mc_elbo with respect to L", "T.grad does this for you once the value is right.")
         print("Exercise 3 passes: value and gradient match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(13)
-        _mu, _L, _E = _rng.normal(size=4), _rng.normal(size=(4, 4)) + 2 * np.eye(4), _rng.normal(size=(6, 4))
-        _X, _y = _rng.normal(size=(7, 4)), np.where(_rng.normal(size=7) > 0, 1.0, -1.0)
-        _out = mc_elbo(mu_s, L_s, eps_s, X_s, y_s, 50)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 0
+        _r = rng(13)
+        _mu, _L, _E = _r.normal(size=4), _r.normal(size=(4, 4)) + 2 * np.eye(4), _r.normal(size=(6, 4))
+        _X, _y = _r.normal(size=(7, 4)), np.where(_r.normal(size=7) > 0, 1.0, -1.0)
         _C = np.tril(_L)
         _eta = _mu + _E @ _C.T
         _ll = -np.logaddexp(0, -(_X @ _eta.T) * _y[:, None]).sum(0).mean() * 50 / 7
         _kl = 0.5 * (np.sum(_C ** 2) + _mu @ _mu - 4) - np.sum(np.log(np.abs(np.diag(_C))))
-        _val = function([mu_s, L_s, eps_s, X_s, y_s], _out)(_mu, _L, _E, _X, _y)
-        assert type(_val) is np.ndarray
-        np.testing.assert_allclose(float(_val), _ll - _kl, rtol=1e-10)
         _sig = 1 / (1 + np.exp((_X @ _eta.T) * _y[:, None]))                 # sigma(-z)
         _geta = (_sig * _y[:, None]).T @ _X * 50 / 7 / 6                       # d loglik / d eta_k
-        _gmu = function([mu_s, L_s, eps_s, X_s, y_s], T.grad(_out, mu_s))(_mu, _L, _E, _X, _y)
-        np.testing.assert_allclose(_gmu, _geta.sum(0) - _mu, rtol=1e-8)
+        _in = dict(_mu=_mu, _L=_L, _E=_E, _X=_X, _y=_y)
+        _elbo = "mc_elbo(mu_s, L_s, eps_s, X_s, y_s, 50)"
+        grade.graph("mc_elbo returns a scalar expression", _elbo, ndim=0)
+        grade.value("mc_elbo with K = 6 samples, a minibatch of 7 rows out of N = 50",
+                    f"float(function([mu_s, L_s, eps_s, X_s, y_s], {_elbo})(_mu, _L, _E, _X, _y))", float(_ll - _kl),
+                    rtol=1e-10, **_in, hint="N/|S| times the mean over samples of the sum over rows, minus the KL")
+        grade.value("its gradient with respect to mu",
+                    f"function([mu_s, L_s, eps_s, X_s, y_s], T.grad({_elbo}, mu_s))(_mu, _L, _E, _X, _y)",
+                    _geta.sum(0) - _mu, rtol=1e-8, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -372,24 +376,23 @@ NB1 = [
                      "in the direction of the gradient (uphill). Use the new E[g^2] and the old E[dx^2].")
         print("Exercise 4 passes: three steps land where they should.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(14)
-        _p0, _A = _rng.normal(size=3), _rng.normal(size=3)
-        _p = shared(_p0.copy(), name="_p")
-        _g = T.tanh(_p) * _A                                   # any gradient expression, not T.grad's
-        _upd = adadelta([_p], [_g], rho=0.9, eps=1e-4)
-        assert all(isinstance(v, theano.SharedVariable) for v, _ in _upd)
-        _f = function([], [], updates=_upd)
+        _r = rng(14)
+        _p0, _A = _r.normal(size=3), _r.normal(size=3)
         _pv, _eg, _ed = _p0.copy(), np.zeros(3), np.zeros(3)
         for _ in range(5):
-            _f()
             _gv = np.tanh(_pv) * _A
             _eg = 0.9 * _eg + 0.1 * _gv ** 2
             _dx = np.sqrt(_ed + 1e-4) / np.sqrt(_eg + 1e-4) * _gv
             _ed = 0.9 * _ed + 0.1 * _dx ** 2
             _pv = _pv + _dx
-        _got = _p.get_value()
-        assert type(_got) is np.ndarray
-        np.testing.assert_allclose(_got, _pv, rtol=1e-10)
+        _run = ("_p = shared(_p0.copy(), name='p')\\n"
+                "_upd = adadelta([_p], [T.tanh(_p) * _A], rho=0.9, eps=1e-4)\\n"   # any gradient, not T.grad's
+                "_f = function([], [], updates=_upd)\\n")
+        grade.true("adadelta returns update pairs for shared variables",
+                   _run + "all(isinstance(v, theano.SharedVariable) for v, _ in _upd)", _p0=_p0, _A=_A)
+        grade.value("the parameter after 5 AdaDelta steps (rho 0.9, eps 1e-4, a gradient that is not T.grad's)",
+                    _run + "for _ in range(5):\\n    _f()\\n_p.get_value()", _pv, rtol=1e-10, _p0=_p0, _A=_A,
+                    hint="use the gradients given, the new E[g²] and the old E[Δ²]")
         ### END HIDDEN TESTS
     """),
     md("""
@@ -742,18 +745,20 @@ NB2 = [
                      "K is proportional to sf2, so this is sum(K * W_0) / sf2.")
         print("Exercise 1 passes: value and gradients match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(21)
-        _A, _B, _l, _s = _rng.normal(size=(4, 3)), _rng.normal(size=(5, 3)), np.exp(_rng.normal(size=3)), 0.7
-        _out = ard_se_kernel(A_s, B_s, ard_s, sf2_s)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 2
+        _r = rng(21)
+        _A, _B, _l, _s = _r.normal(size=(4, 3)), _r.normal(size=(5, 3)), np.exp(_r.normal(size=3)), 0.7
         _d = (_A[:, None, :] - _B[None, :, :]) / _l
         _ref = _s * np.exp(-0.5 * (_d ** 2).sum(-1))
-        _val = function([A_s, B_s, ard_s, sf2_s], _out)(_A, _B, _l, _s)
-        assert type(_val) is np.ndarray and _val.shape == (4, 5)
-        np.testing.assert_allclose(_val, _ref, rtol=1e-10)
-        _W = _rng.normal(size=(4, 5))
-        _gl = function([A_s, B_s, ard_s, sf2_s], T.grad(T.sum(_out * _W), ard_s))(_A, _B, _l, _s)
-        np.testing.assert_allclose(_gl, np.einsum("ij,ijq->q", _W * _ref, _d ** 2 / _l), rtol=1e-8)
+        _W = _r.normal(size=(4, 5))
+        _in = dict(_A=_A, _B=_B, _l=_l, _s=_s, _W=_W)
+        _k = "ard_se_kernel(A_s, B_s, ard_s, sf2_s)"
+        grade.graph("ard_se_kernel returns a matrix expression", _k, ndim=2)
+        grade.value("the kernel between 4 and 5 random points in 3 dimensions",
+                    f"function([A_s, B_s, ard_s, sf2_s], {_k})(_A, _B, _l, _s)", _ref, rtol=1e-10, **_in,
+                    hint="divide each difference by its length-scale before squaring")
+        grade.value("T.grad of sum(K * W) with respect to the length-scales",
+                    f"function([A_s, B_s, ard_s, sf2_s], T.grad(T.sum({_k} * _W), ard_s))(_A, _B, _l, _s)",
+                    np.einsum("ij,ijq->q", _W * _ref, _d ** 2 / _l), rtol=1e-8, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -801,20 +806,22 @@ NB2 = [
                      "gradient of sum(F * W_1) with respect to U", "this is A @ W_1.")
         print("Exercise 2 passes: value and gradients match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(22)
-        _Z, _X = _rng.normal(size=(4, 2)), _rng.normal(size=(6, 2))
+        _r = rng(22)
+        _Z, _X = _r.normal(size=(4, 2)), _r.normal(size=(6, 2))
         _k = lambda a, b: 1.3 * np.exp(-0.5 * ((a[:, None] - b[None]) ** 2).sum(-1))
         _Kmm, _Kmn = _k(_Z, _Z) + 1e-3 * np.eye(4), _k(_Z, _X)
-        _U, _E = _rng.normal(size=(4, 3)), _rng.normal(size=(6, 3))
-        _out = sparse_gp_conditional(Kmm_s, Kmn_s, knn_s, U_s, E_s)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 2
+        _U, _E = _r.normal(size=(4, 3)), _r.normal(size=(6, 3))
         _A = np.linalg.solve(_Kmm, _Kmn)
-        _ref = _A.T @ _U + np.sqrt(1.3 - (_Kmn * _A).sum(0))[:, None] * _E
-        _val = function([Kmm_s, Kmn_s, knn_s, U_s, E_s], _out)(_Kmm, _Kmn, 1.3, _U, _E)
-        assert type(_val) is np.ndarray
-        np.testing.assert_allclose(_val, _ref, rtol=1e-8)
-        _gU = function([Kmm_s, Kmn_s, knn_s, U_s, E_s], T.grad(T.sum(_out * _E), U_s))(_Kmm, _Kmn, 1.3, _U, _E)
-        np.testing.assert_allclose(_gU, _A @ _E, rtol=1e-8)
+        _in = dict(_Kmm=_Kmm, _Kmn=_Kmn, _U=_U, _E=_E)
+        _F = "sparse_gp_conditional(Kmm_s, Kmn_s, knn_s, U_s, E_s)"
+        grade.graph("sparse_gp_conditional returns a matrix expression", _F, ndim=2)
+        grade.value("F for 4 inducing points, 6 points, 3 functions",
+                    f"function([Kmm_s, Kmn_s, knn_s, U_s, E_s], {_F})(_Kmm, _Kmn, 1.3, _U, _E)",
+                    _A.T @ _U + np.sqrt(1.3 - (_Kmn * _A).sum(0))[:, None] * _E, rtol=1e-8, **_in,
+                    hint="A = Kmm⁻¹ Kmn; B = knn − column sums of Kmn ⊙ A; F = AᵀU + √B ⊙ E")
+        grade.value("T.grad of sum(F * E) with respect to U",
+                    f"function([Kmm_s, Kmn_s, knn_s, U_s, E_s], T.grad(T.sum({_F} * _E), U_s))(_Kmm, _Kmn, 1.3, _U, _E)",
+                    _A @ _E, rtol=1e-8, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -856,20 +863,24 @@ NB2 = [
                      "gradient with respect to F", "one-hot minus softmax on visible blocks, 0 on the hidden one.")
         print("Exercise 3 passes: value and gradient match.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(23)
-        _F, _cls = _rng.normal(size=(5, 12)), _rng.integers(0, 4, size=(5, 3))
-        _Y = svi.one_hot(_cls, 4)
-        _M = (_rng.uniform(size=(5, 3)) > 0.3).astype(float)
-        _out = categorical_loglik(F_s, Y_s, M_s, 4)
-        assert isinstance(_out, theano.Variable) and _out.ndim == 0
+        _r = rng(23)
+        _F, _cls = _r.normal(size=(5, 12)), _r.integers(0, 4, size=(5, 3))
+        _Y = np.zeros((5, 3, 4))
+        np.put_along_axis(_Y, _cls[..., None], 1.0, axis=-1)
+        _Y = _Y.reshape(5, 12)
+        _M = (_r.uniform(size=(5, 3)) > 0.3).astype(float)
         _lp = _F.reshape(5, 3, 4) - np.log(np.exp(_F.reshape(5, 3, 4)).sum(-1, keepdims=True))
-        _ref = (np.take_along_axis(_lp, _cls[..., None], -1)[..., 0] * _M).sum()
-        _val = function([F_s, Y_s, M_s], _out)(_F, _Y, _M)
-        assert type(_val) is np.ndarray
-        np.testing.assert_allclose(float(_val), _ref, rtol=1e-10)
-        _g = function([F_s, Y_s, M_s], T.grad(_out, F_s))(_F, _Y, _M)
-        _sm = np.exp(_lp)
-        np.testing.assert_allclose(_g, ((_Y.reshape(5, 3, 4) - _sm) * _M[..., None]).reshape(5, 12), rtol=1e-8, atol=1e-12)
+        _in = dict(_F=_F, _Y=_Y, _M=_M)
+        _ll = "categorical_loglik(F_s, Y_s, M_s, 4)"
+        grade.graph("categorical_loglik returns a scalar expression", _ll, ndim=0)
+        grade.value("the log-likelihood of 5 rows, 3 attributes, 4 categories, some entries hidden",
+                    f"float(function([F_s, Y_s, M_s], {_ll})(_F, _Y, _M))",
+                    float((np.take_along_axis(_lp, _cls[..., None], -1)[..., 0] * _M).sum()), rtol=1e-10, **_in,
+                    hint="hidden entries (mask 0) must not count")
+        grade.value("its gradient with respect to F",
+                    f"function([F_s, Y_s, M_s], T.grad({_ll}, F_s))(_F, _Y, _M)",
+                    ((_Y.reshape(5, 3, 4) - np.exp(_lp)) * _M[..., None]).reshape(5, 12), rtol=1e-8, atol=1e-12,
+                    **_in)
         ### END HIDDEN TESTS
     """),
     md("""
