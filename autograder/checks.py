@@ -317,12 +317,15 @@ def _compare_numbers(spec, exp, got, where) -> str | None:
         n_bad = int((~ok).sum())
         at = f" at index {tuple(int(i) for i in worst) if len(worst) != 1 else int(worst[0])}" if err.ndim else ""
         rel = err[worst] / max(abs(e[worst]), 1e-300) if e[worst] != 0 else math.inf
-    msg = (f"{where}expected {_describe(e)}, got {_describe(g)}; max abs error {_fmt(err[worst])}{at} "
-           f"(expected {_fmt(e[worst])}, got {_fmt(g[worst])})")
+    if g.ndim == 0:
+        msg = f"{where}expected {_fmt(e[()])}, got {_fmt(g[()])} (error {_fmt(err[()])})"
+    else:
+        msg = (f"{where}expected {_describe(e)}, got {_describe(g)}; max abs error {_fmt(err[worst])}{at} "
+               f"(expected {_fmt(e[worst])}, got {_fmt(g[worst])})")
     if g.size > 1:
         msg += f"; {n_bad} of {g.size} values wrong; got {_values(g)}, expected {_values(e)}"
     if math.isfinite(rel):
-        msg += f"; relative error {_fmt(rel)} (tolerance rtol={rtol:g}, atol={atol:g})"
+        msg += f"; relative error {_fmt(rel)} (allowed: rtol={rtol:g}, atol={atol:g})"
     return msg
 
 
@@ -330,7 +333,7 @@ def _compare_true(spec: dict, got) -> str | None:
     if got is True or (isinstance(got, np.ndarray) and got.shape == () and got.dtype == bool and bool(got)):
         return None
     if got is False or (isinstance(got, np.ndarray) and got.shape == () and got.dtype == bool):
-        return "not true"
+        return "it is False"
     return f"expected True or False, got {_describe(got)}"
 
 

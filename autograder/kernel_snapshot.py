@@ -64,7 +64,7 @@ def encode(value, depth=0):
         if arr.nbytes > MAX_VALUE_BYTES:
             raise CodecError(f"array of {arr.nbytes} bytes is too large to hand over")
         buf = io.BytesIO()
-        _write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+        _write_array(buf, _ndarray.copy(arr, order="C"), allow_pickle=False)  # keeps 0-d arrays 0-d
         return {"t": "nd", "npy": base64.b64encode(buf.getvalue()).decode("ascii")}
     if t in (list, tuple):
         return {"t": t.__name__, "items": [encode(v, depth + 1) for v in list.__iter__(value)]
@@ -178,7 +178,8 @@ def run_check(check, user_ns):
             value = graph_summary(value)
         return {"ok": True, "value": encode(value)}
     except BaseException as exc:  # noqa: BLE001 - reported to the grader as the check's failure
-        return {"ok": False, "error": f"{_type_name(type(exc))}: {_short(exc)}"}
+        text = _short(exc)
+        return {"ok": False, "error": f"{_type_name(type(exc))}: {text}" if text else _type_name(type(exc))}
 
 
 def _short(exc):

@@ -247,6 +247,7 @@ def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNote
     flags: list[str] = []
     try:
         nb, _ = ClearOutput().preprocess(nb, res)
+        flags += _ignore_duplicate_ids(nb, released)
         nb, _ = DeduplicateIds().preprocess(nb, res)
         flags += _restore_locked_cells(nb, released)
         nb, _ = OverwriteKernelspec().preprocess(nb, res)
@@ -259,6 +260,31 @@ def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNote
         return PreparedNotebook(notebook, None,
                                 f"unusable {path.name}: {type(exc).__name__}: {str(exc)[:200]}", flags)
     return PreparedNotebook(notebook, nb, "", flags)
+
+
+def _ignore_duplicate_ids(nb, released) -> list[str]:
+    """A pasted copy of a cell carries the same grade id. Keep one cell per id as the graded one (for a
+    locked cell the first copy identical to the release, else the first), and turn the others into
+    plain code cells: they still run (they are the student's), but score nothing and cannot win a
+    restore. nbgrader alone would empty their metadata and make the notebook unusable."""
+    flags, by_id = [], {}
+    for i, cell in enumerate(nb.cells):
+        gid = _grade_id(cell)
+        if gid:
+            by_id.setdefault(gid, []).append(i)
+    released_cells = {_grade_id(c): c for c in released.cells if _grade_id(c)}
+    for gid, places in by_id.items():
+        if len(places) < 2:
+            continue
+        original = released_cells.get(gid)
+        keep = places[0]
+        if original is not None and nbu.is_locked(original):
+            keep = next((i for i in places if nb.cells[i].source == original.source), places[0])
+        for i in places:
+            if i != keep:
+                nb.cells[i].metadata.pop("nbgrader", None)
+                flags.append(f"{gid}: a copy of this cell (cell {i + 1}) was ignored; the original is graded")
+    return flags
 
 
 def _restore_locked_cells(nb, released) -> list[str]:
@@ -299,6 +325,9 @@ def _expected_notebooks(settings: Settings, assignment: str) -> list[str]:
 
 def expected_notebooks(settings: Settings, assignment: str) -> list[str]:
     return _expected_notebooks(settings, assignment)
+
+
+STUDENT_SUPPORT_FILE_BYTES = 10 * 2**20
 
 
 def support_files(settings: Settings, sub: Submission) -> dict[str, bytes]:

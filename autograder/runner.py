@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from . import prepare, sandbox
+from . import prepare, sandbox, scoring
 from .prepare import Submission
 from .settings import Settings, use_fast_alembic_head
 from .worker import execute_notebook, warm_up
@@ -146,6 +146,7 @@ def _grade(settings, submissions, executor, force, on_done) -> list[dict]:
                 if prepared.nb is None:
                     continue
                 task = _task(settings, sub, nb_name, prepared.nb, hidden)
+                task["snapshot_checks"] = scoring.wire(entry["_specs"][nb_name])
                 futures[executor.submit(execute_notebook, task)] = (sub, nb_name)
             if entry["_waiting"] == 0:
                 _finish(settings, sub, entry, entries, on_done)
@@ -208,13 +209,17 @@ def _start_submission(gb, settings: Settings, sub: Submission, digest: str) -> d
     gb.update_or_create_student(sub.student)
     gb.update_or_create_submission(sub.assignment, sub.student)
     entry = {"student": sub.student, "assignment": sub.assignment, "digest": digest,
-             "notebooks": {}, "_prepared": {}, "_waiting": 0}
+             "notebooks": {}, "_prepared": {}, "_specs": {}, "_waiting": 0}
     for nb_name in prepare.expected_notebooks(settings, sub.assignment):
         prepared = prepare.sanitize(settings, sub, nb_name)
         entry["notebooks"][nb_name] = {"status": "ok" if prepared.nb is not None else "not graded",
                                        "problems": [prepared.problem] if prepared.problem else [],
                                        "flags": prepared.flags}
         entry["_prepared"][nb_name] = prepared
+        if prepared.nb is not None:
+            # Hidden tests leave the notebook here; their checks stay in this process (scoring.py).
+            entry["_specs"][nb_name], problems = scoring.split_notebook(prepared.nb, f"{sub.assignment}/{nb_name}")
+            entry["notebooks"][nb_name]["problems"] += problems
         if prepared.nb is None:
             prepare.zero_scores(gb, sub, nb_name)
         else:
@@ -244,6 +249,8 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
     if result.get("peak_memory_mb") is not None:
         info["peak_memory_mb"] = result["peak_memory_mb"]
     nb = prepare.save_scores(settings, sub, nb_name, nb)
+    info["checks"] = scoring.score_notebook(gb, sub, nb_name, nb, entry["_specs"][nb_name],
+                                            result.get("snapshots"), result["reason"])
     out = settings.autograded / sub.student / sub.assignment / f"{nb_name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
@@ -252,6 +259,7 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
 def _finish(settings: Settings, sub: Submission, entry: dict, entries: dict, on_done) -> None:
     entry.pop("_waiting", None)
     entry.pop("_prepared", None)
+    entry.pop("_specs", None)
     entry["graded_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     if any(info["status"] == "infrastructure error" for info in entry["notebooks"].values()):
         # Not a result: leave it out of the journal so that the next run grades it again.

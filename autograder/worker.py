@@ -29,7 +29,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from traitlets import List as TList
 
-from . import sandbox
+from . import sandbox, snapshots
 from .outputs import CappedOutputs
 
 # The whole notebook's outputs may be this many times one cell's (plots add up over a notebook).
@@ -126,6 +126,10 @@ def execute_notebook(task: dict) -> dict:
             interrupt_on_timeout=True, allow_errors=True, shell_timeout_interval=1,
             startup_timeout=60, kernel_name="python3", record_timing=False,
             resources={"metadata": {"path": str(slot.workdir)}})
+        # Hidden checks: a snapshot (fork) of the kernel after each graded cell, evaluated once it is dead.
+        snaps = snapshots.Snapshots(slot.workdir, task.get("snapshot_checks", {}),
+                                    slot.uid if task["sandbox"] else None, eval_timeout=task["cell_timeout"])
+        snaps.attach(client)
         killed = threading.Event()
 
         def watchdog():
@@ -160,6 +164,7 @@ def execute_notebook(task: dict) -> dict:
         finally:
             done.set()
             _stop_kernel(client, km)
+            result["snapshots"] = snaps.collect()  # the kernel is dead: only now do checks run
             _memory_report(slot, result, task["memory_mb"])
     _mark_unscored_cells(client, nb, result, task["cell_timeout"])
     result["truncated"] = [_label(nb, i) for i in sorted(client.truncated)]
