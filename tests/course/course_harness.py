@@ -99,10 +99,30 @@ def _in_child(wire, ns, run_check, decode, encode):
     return json.loads(data)
 
 
+def run_in_subprocess(notebook: Path, replace: dict[str, str], timeout: int = 300) -> dict:
+    """run() in a fresh interpreter (it changes directory, sys.path and global library state)."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        spec, out = Path(tmp) / "replace.json", Path(tmp) / "result.json"
+        spec.write_text(json.dumps(replace))
+        done = subprocess.run([sys.executable, __file__, str(notebook), "--replace", str(spec), "--json", str(out)],
+                              capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        if done.returncode != 0 or not out.exists():
+            raise RuntimeError(f"harness failed on {notebook}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+        return json.loads(out.read_text())
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     target = Path(sys.argv[1]).resolve()
-    result = run(target, release="--release" in sys.argv)
+    args = sys.argv[2:]
+    replace = json.loads(Path(args[args.index("--replace") + 1]).read_text()) if "--replace" in args else None
+    result = run(target, replace=replace, release="--release" in sys.argv)
+    if "--json" in args:
+        Path(args[args.index("--json") + 1]).write_text(json.dumps(result))
+        sys.exit(0)
     total = sum(v["points"] for k, v in result.items() if k != "_errors")
     full = sum(v["max"] for k, v in result.items() if k != "_errors")
     for gid, r in result.items():
