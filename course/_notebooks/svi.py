@@ -120,7 +120,7 @@ NB1 = [
         print(f"share benign in training: {np.mean(y_train > 0):.2f}")
     """),
     md("""
-        ## 2. Exercise 1 — a reparameterised sample
+        ## 2. Exercise 1 — a reparameterised sample (2 points)
 
         The expectation $\\mathbb E_q[\\log P(Y\\mid X,\\eta)]$ has no closed form for logistic regression, so we
         estimate it by Monte Carlo. The trick that makes the estimate differentiable in $\\mu$ and $C$ is to
@@ -180,7 +180,7 @@ NB1 = [
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 3. Exercise 2 — the KL term in closed form
+        ## 3. Exercise 2 — the KL term in closed form (2 points)
 
         Only the likelihood part needs Monte Carlo. For two Gaussians the KL divergence is exact; with the prior
         $\\mathcal N(0, I_D)$ and $q=\\mathcal N(\\mu, CC^\\top)$:
@@ -235,7 +235,7 @@ NB1 = [
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 4. Exercise 3 — the Monte Carlo ELBO on a minibatch
+        ## 4. Exercise 3 — the Monte Carlo ELBO on a minibatch (3 points)
 
         Two approximations turn $\\mathcal L$ into something cheap:
 
@@ -327,7 +327,7 @@ NB1 = [
         print(inspect.getsource(svi.rmsprop))
     """),
     md("""
-        ### Exercise 4 — AdaDelta
+        ### Exercise 4 — AdaDelta (3 points)
 
         AdaDelta (Zeiler, 2012) removes the learning rate altogether. Per coordinate it keeps two running averages
         (both start at 0), and with $g$ the gradient:
@@ -703,7 +703,7 @@ NB2 = [
         Reparameterised: $f_n = a_n^\\top u + \\sqrt{b_n}\\,\\epsilon_n$. Stack the $D\\cdot K = 90$ functions as the columns
         of $U$ (M×90) and the N points as the rows of $X$, and the whole layer is $F = A^\\top U + \\sqrt{B}\\odot E$.
 
-        ### Exercise 1 — the ARD squared-exponential kernel
+        ### Exercise 1 — the ARD squared-exponential kernel (3 points)
 
         $$k(a, b) = \\sigma_f^2\\exp\\Big(-\\tfrac12\\sum_{q=1}^Q \\frac{(a_q-b_q)^2}{\\ell_q^2}\\Big)$$
         with one length-scale $\\ell_q$ per latent dimension ("automatic relevance determination": a dimension whose
@@ -762,7 +762,7 @@ NB2 = [
         ### END HIDDEN TESTS
     """),
     md("""
-        ### Exercise 2 — the sparse-GP conditional
+        ### Exercise 2 — the sparse-GP conditional (3 points)
 
         Write `sparse_gp_conditional(Kmm, Kmn, knn, U, eps)` returning $F = A^\\top U + \\sqrt{B}\\odot E$:
         `Kmm` is M×M, `Kmn` is M×N, `knn` is the prior variance $k(x,x)$ (a scalar: $\\sigma_f^2$ for our kernel),
@@ -825,7 +825,7 @@ NB2 = [
         ### END HIDDEN TESTS
     """),
     md("""
-        ### Exercise 3 — the softmax likelihood
+        ### Exercise 3 — the softmax likelihood (3 points)
 
         `F` is N×(D·K): for each row, D blocks of K scores, attribute by attribute. `Y` is the matching one-hot
         matrix of the data, and `mask` (N×D) is 1 where an entry is visible and 0 where it is hidden (hidden entries
