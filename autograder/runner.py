@@ -41,10 +41,10 @@ class InlineExecutor(cf.Executor):
         return fut
 
 
-def make_executor(jobs: int, dask_address: str | None = None) -> cf.Executor:
+def make_executor(jobs: int, dask_address: str | None = None, dask_tls_dir: str | None = None) -> cf.Executor:
     if dask_address:
-        from distributed import Client
-        return Client(dask_address).get_executor()
+        from .cluster import DaskExecutor
+        return DaskExecutor(dask_address, dask_tls_dir)
     if jobs <= 1:
         return InlineExecutor()
     # spawn: workers start clean, without the parent's gradebook connections or threads.
@@ -57,14 +57,11 @@ def make_executor(jobs: int, dask_address: str | None = None) -> cf.Executor:
 
 
 def shutdown(executor: cf.Executor) -> None:
-    """Stop an executor we created; a Dask executor also takes its client down."""
+    """Stop an executor we created (a DaskExecutor closes its own client)."""
     if isinstance(executor, cf.ProcessPoolExecutor):
         executor.shutdown(wait=True, cancel_futures=True)
     else:
         executor.shutdown(wait=True)
-    client = getattr(executor, "_client", None)
-    if client is not None:
-        client.close()
 
 
 def journal_path(settings: Settings, sub: Submission) -> Path:
