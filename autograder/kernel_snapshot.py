@@ -161,6 +161,7 @@ def evaluate(code, namespace):
 
 def run_check(check, user_ns):
     """One check in the child: {kind, code, inputs} -> {"ok": True, "value": ...} or {"ok": False, "error"}."""
+    builtins.__dict__.update(_PRISTINE_BUILTINS)  # student code may have patched them since
     ns = dict(user_ns)
     try:
         for name, enc in check.get("inputs", {}).items():
@@ -199,7 +200,6 @@ def _child(grade_id, socket_path, user_ns):
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # the kernel's streams write to zmq: not ours
-    builtins.__dict__.update(_PRISTINE_BUILTINS)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(socket_path)
     send_msg(sock, {"grade_id": grade_id, "pid": os.getpid()})

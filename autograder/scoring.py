@@ -42,7 +42,8 @@ def split_notebook(nb, where: str = "") -> tuple[dict, list[str]]:
             first = next((i for i, ln in enumerate(lines) if checks.BEGIN in ln or checks.END in ln), len(lines))
             cell.source = "\n".join(lines[:first])
             specs[gid] = None
-            problems.append(f"authoring error ({where or 'notebook'}): {exc}")
+            text = str(exc) if repr(gid) in str(exc) else f"graded cell {gid!r}: {exc}"
+            problems.append(f"authoring error ({where or 'notebook'}): {text}")
     return specs, problems
 
 
