@@ -49,6 +49,7 @@ class AssignmentResult:
     source: dict[str, nbformat.NotebookNode]
     release: dict[str, nbformat.NotebookNode]
     graded: dict[str, Graded]                              # student -> Graded
+    release_files: list[str] = dataclasses.field(default_factory=list)   # what `release` wrote, top level
 
 
 def _sandbox() -> bool:
@@ -102,7 +103,7 @@ def grade_assignment(name: str, root: Path, students=STUDENTS) -> AssignmentResu
                        for gid, cell in (i.get("checks") or {}).items()} for nb, i in info.items()}
         notes = {nb: {k: i.get(k) for k in ("status", "problems", "flags", "seconds")} for nb, i in info.items()}
         graded[student] = Graded(scores, executed, seconds, checks, notes)
-    return AssignmentResult(name, source, released, graded)
+    return AssignmentResult(name, source, released, graded, sorted(p.name for p in settings.release.iterdir()))
 
 
 def errors(nb) -> list[tuple[int, str]]:

@@ -13,7 +13,7 @@ from course_checks import make_tests
 
 pytestmark = pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's SQLAlchemy chatter
 
-graded_assignment, test_notebook, test_grading_time = make_tests("svi")
+graded_assignment, test_notebook, test_grading_time, test_release_starts_with_the_welcome_notebook = make_tests("svi")
 
 NB1, NB2 = "1_svi_logistic_regression", "2_categorical_latent_gp"
 
