@@ -18,6 +18,8 @@ log = logging.getLogger("autograder")
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME")
 SECRET_FILE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+COURSE_SOURCE = Path(__file__).resolve().parents[1] / "course"
+COURSE_WELCOME = Path(__file__).resolve().parents[1] / "binder" / "welcome.ipynb"
 
 
 class ReleaseError(RuntimeError):
@@ -46,7 +48,17 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
         shutil.copytree(settings.release_build / name, dest)
         check_no_leaks(dest, settings.source / name)
         log.info("released %s -> %s", name, dest)
+    add_welcome(settings)
     return names
+
+
+def add_welcome(settings: Settings) -> None:
+    """The course's release starts with binder/welcome.ipynb (course map, how checks and points work,
+    how to hand in), as Binder and `make lab` show it; a release of another source gets none."""
+    welcome = COURSE_WELCOME
+    if settings.source.resolve() == COURSE_SOURCE.resolve() and welcome.is_file():
+        settings.release.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(welcome, settings.release / welcome.name)
 
 
 def split_lines(nb, min_length=12) -> tuple[set[str], set[str]]:
