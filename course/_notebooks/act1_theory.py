@@ -665,6 +665,66 @@ REWRITES = [
         ### END HIDDEN TESTS
     """),
     md("""
+        ## 6. After the rewrites: code for the CPU, or for the GPU
+
+        The rewritten graph is finally handed to a **backend** that turns it into code. On the CPU minigraph
+        generates a numba function per fused node; with `device='cuda'` it generates CUDA kernels instead — the
+        slides' "symbolic equations compiled to run efficiently on CPU and GPU". The graph, its rewrites and its
+        gradient are the same; only the last step differs.
+
+        The cell below compiles the stabilised $\\log s(v)$ of section 4 (and its sum) for the GPU, runs it on
+        five numbers, compares with the CPU, and prints the kernel minigraph generated for the element-wise part:
+        one thread per element, `cuda.grid(1)` its index, a grid-stride loop so any size fits.
+
+        **No GPU here?** Then it runs in numba's *CUDA simulator*, which executes each GPU thread as ordinary
+        Python — the same kernel code, so the same numbers, only slowly (hence a tiny input). The simulator must
+        be switched on (`NUMBA_ENABLE_CUDASIM=1`) before numba is first imported, and this notebook's kernel has
+        imported numba long ago (the CPU backend uses it), so the demonstration runs in a fresh Python process.
+    """),
+    code(r'''
+        import os, subprocess, sys
+
+        GPU_DEMO = r"""
+        import os
+        import numpy as np
+        import minigraph.tensor as T
+        from minigraph import function
+        from minigraph.backends import numba_cuda
+
+        kernels = []                          # each kernel source the CUDA backend generates, in order
+        _compile = numba_cuda._kernel
+        def _recording(source):
+            if source not in kernels:
+                kernels.append(source)
+            return _compile(source)
+        numba_cuda._kernel = _recording       # a peek into the backend, for this demonstration only
+
+        v = T.dvector('v')
+        log_s = T.log(1 / (1 + T.exp(-v)))
+        on_gpu = function([v], [log_s, log_s.sum()], device='cuda')
+        on_cpu = function([v], [log_s, log_s.sum()], device='cpu')
+        values = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])    # a tiny input: the simulator runs kernels as Python
+        print("backend:", on_gpu.backend_name, "(numba.cuda simulator)" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "(GPU)")
+        for name, f in (("GPU", on_gpu), ("CPU", on_cpu)):
+            elementwise, total = f(values)
+            print(f"{name}: log s(v) = {np.asarray(elementwise)}, sum = {float(total):.6g}")
+        print("\nwhat runs where:\n" + on_gpu.source())
+        print(f"\n{len(kernels)} kernels generated; the element-wise one:\n")
+        print(next(k for k in kernels if "softplus" in k or "log" in k))
+        """
+
+        def has_gpu():
+            try:
+                from numba import cuda
+                return cuda.is_available()
+            except Exception:            # no driver, no toolkit: no GPU for numba
+                return False
+
+        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0" if has_gpu() else "1")
+        run = subprocess.run([sys.executable, "-c", GPU_DEMO], env=env, capture_output=True, text=True, timeout=300)
+        print(run.stdout or run.stderr[-3000:])
+    '''),
+    md("""
         ## What to remember
 
         * `function` never runs your graph as written: it merges, folds, simplifies, stabilises, specialises and
@@ -674,6 +734,8 @@ REWRITES = [
         * Stability rewrites turn formulas that overflow into ones that do not; that is why the tutorial's
           logistic regression trains from large random weights.
         * You can add rewrites: a pattern and a replacement.
+        * The rewritten graph becomes numba code for the CPU or CUDA kernels for the GPU (`device='cuda'`);
+          your code does not change.
     """),
 ]
 

