@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= autograder/samples/submitted
 JOBS ?= $(shell nproc)
 
-.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean
+.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge
 
 install: $(STAMP)
 
@@ -53,6 +53,16 @@ feedback: install
 
 export: install
 	$(PY) -m autograder export
+
+## binder-badge: point the README's Binder badge at this repository (derived from `git remote get-url origin`)
+binder-badge:
+	@url=$$(git remote get-url origin 2>/dev/null) || { echo "make binder-badge: this clone has no 'origin' remote, so the Binder link cannot be derived. Add the public repository first: git remote add origin https://github.com/OWNER/REPO" >&2; exit 1; }; \
+	slug=$$(printf '%s\n' "$$url" | sed -E -n 's#^(https?://([^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+/[^/]+)/?$$#\3#p' | sed -E 's#\.git$$##'); \
+	test -n "$$slug" || { echo "make binder-badge: origin is '$$url', not a GitHub repository; Binder's badge needs github.com/OWNER/REPO" >&2; exit 1; }; \
+	line="[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab%2Ftree%2Frelease%2Fwelcome.ipynb)"; \
+	sed -i -E 's#^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$$#'"$$line"'#' README.md; \
+	grep -qxF "$$line" README.md || { echo "make binder-badge: README.md has no Binder badge line to update" >&2; exit 1; }; \
+	echo "README.md badge: $$line"
 
 # Builds the release only when there is none: rebuilding would overwrite a student's answers.
 lab: install

@@ -12,7 +12,8 @@ import traceback
 from pathlib import Path
 
 from . import course as course_mod
-from . import feedback, prepare, release, report, runner
+from . import deploy_cli, feedback, prepare, release, report, runner
+from .exchange import ExchangeFailure
 from .sandbox import SandboxUnavailable
 from .settings import (COURSE_SOURCE, SAMPLE_SOURCE, SAMPLE_SUBMISSIONS, Settings,
                        assignments_with_notebooks)
@@ -33,7 +34,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def _grading(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, help="parallel notebooks (default: number of cores)")
-    p.add_argument("--dask", metavar="ADDRESS", help="run notebooks on a Dask cluster, e.g. tcp://scheduler:8786")
+    p.add_argument("--dask", metavar="ADDRESS", help="run notebooks on a Dask cluster, e.g. tls://scheduler:8786")
+    p.add_argument("--dask-tls-dir", type=Path, help="folder with ca.pem, node.pem, node-key.pem (dask-certs)")
     p.add_argument("--timeout", type=int, help="per-cell timeout in seconds")
     p.add_argument("--notebook-timeout", type=int, help="whole-notebook timeout in seconds")
     p.add_argument("--memory-mb", type=int, help="address-space limit per kernel")
@@ -69,6 +71,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("submission", type=Path, help="folder with the notebooks (or <assignment>/ sub-folders)")
     p.add_argument("--out", type=Path, default=Path("score.json"))
     p.add_argument("--student", default=os.environ.get("GITHUB_ACTOR") or None)
+    deploy_cli.register(sub, _common, _grading, COMMANDS)
     return ap
 
 
@@ -83,7 +86,7 @@ def settings_from(args) -> Settings:
 @contextlib.contextmanager
 def _executor(args, settings):
     """Created first thing, so that worker start-up overlaps the release and the sanitizing."""
-    executor = runner.make_executor(settings.jobs, args.dask)
+    executor = runner.make_executor(settings.jobs, args.dask, getattr(args, "dask_tls_dir", None))
     try:
         yield executor
     finally:
@@ -262,6 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     ours.addHandler(mine)
     try:
         return COMMANDS[args.command](args)
-    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError) as exc:
+    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError, ExchangeFailure) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INFRA

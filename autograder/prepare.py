@@ -12,7 +12,9 @@ import copy
 import hashlib
 import importlib
 import logging
+import os
 import shutil
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from nbgrader import utils as nbu
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, LimitOutput,
                                     OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
+from . import intake
 from .settings import Settings
 
 log = logging.getLogger("autograder")
@@ -32,10 +35,32 @@ class Submission:
     student: str
     assignment: str
     path: Path  # folder with the student's notebooks for this assignment
+    refused: str = ""   # why nothing of it is read (a linked student or assignment folder, ...)
+    _intake: intake.Intake | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
         return f"{self.student}/{self.assignment}"
+
+    @property
+    def files(self) -> intake.Intake:
+        """The submission's plain files, read once (intake.py: no link, FIFO or device is followed)."""
+        if self._intake is None:
+            self._intake = read_submission(self)
+        return self._intake
+
+
+def read_submission(sub: Submission) -> intake.Intake:
+    if sub.refused:
+        return intake.Intake(refused=[sub.refused])
+    try:
+        return intake.read_tree(sub.path.parent.parent, (sub.path.parent.name, sub.path.name))
+    except intake.Refused as exc:
+        sub.refused = f"{sub.student}/{exc}"
+        return intake.Intake(refused=[sub.refused])
+    except OSError as exc:
+        sub.refused = f"{sub.student}/{sub.assignment}: cannot be read ({exc.strerror or exc})"
+        return intake.Intake(refused=[sub.refused])
 
 
 @dataclass
@@ -97,11 +122,39 @@ def discover(root: Path, assignments: list[str]) -> list[Submission]:
     found = []
     if not root.is_dir():
         raise PrepError(f"submissions folder not found: {root}")
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    # lstat only: a student or assignment folder that is a symbolic link (to another student, to
+    # course/) is reported, never followed.
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            why = f"{entry.name}: {intake.refusal(None, entry.name, entry.stat(follow_symlinks=False))}"
+            why = why.replace("symbolic link;", f"symbolic link{_target(entry.path)};")
+            found += [Submission(entry.name, a, Path(entry.path) / a, refused=why) for a in assignments]
+            continue
+        if not entry.is_dir(follow_symlinks=False):
+            continue
         for assignment in assignments:
-            if (student_dir / assignment).is_dir():
-                found.append(Submission(student_dir.name, assignment, student_dir / assignment))
+            path = Path(entry.path) / assignment
+            try:
+                st = path.lstat()
+            except FileNotFoundError:
+                continue
+            why = intake.refusal(None, assignment, st)
+            if why or not stat.S_ISDIR(st.st_mode):
+                why = why.replace("symbolic link;", f"symbolic link{_target(path)};") or \
+                    f"is {intake.kind(st.st_mode)}, not a folder"
+                found.append(Submission(entry.name, assignment, path, refused=f"{entry.name}/{assignment}: {why}"))
+            else:
+                found.append(Submission(entry.name, assignment, path))
     return found
+
+
+def _target(path) -> str:
+    try:
+        return f" to {os.readlink(path)[:120]!r}"
+    except OSError:
+        return ""
 
 
 def unpack_zips(root: Path, dest: Path, assignments: list[str]) -> Path:
@@ -137,11 +190,16 @@ def unpack_zips(root: Path, dest: Path, assignments: list[str]) -> Path:
 
 
 def submission_digest(sub: Submission, settings: Settings) -> str:
-    """Identity of what is being graded: the student's files and the released assignment."""
+    """Identity of what is being graded: the student's files (what intake read, and what it refused)
+    and the released assignment (ours: read normally)."""
     h = hashlib.sha256()
-    for base in (sub.path, settings.release_build / sub.assignment):
-        for f in sorted(p for p in base.rglob("*") if p.is_file()):
-            h.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
+    for rel, data in sorted(sub.files.files.items()):
+        h.update(rel.encode() + b"\0" + data + b"\0")
+    for why in sub.files.refused:
+        h.update(b"refused\0" + why.encode() + b"\0")
+    base = settings.release_build / sub.assignment
+    for f in sorted(p for p in base.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -169,13 +227,18 @@ def _grade_id(cell) -> str | None:
 def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNotebook:
     path = sub.path / f"{notebook}.ipynb"
     released_path = settings.release_build / sub.assignment / f"{notebook}.ipynb"
-    if not path.exists():
-        others = sorted(p.name for p in sub.path.glob("*.ipynb")
-                        if p.stem not in _expected_notebooks(settings, sub.assignment))
+    if sub.refused:
+        return PreparedNotebook(notebook, None, f"not graded: {sub.refused}")
+    refused = [why for why in sub.files.refused if why.startswith(f"{notebook}.ipynb:")]
+    if refused:
+        return PreparedNotebook(notebook, None, f"not graded: {refused[0]}")
+    if path.name not in sub.files.files:
+        others = sorted(n for n in sub.files.files if n.endswith(".ipynb") and "/" not in n
+                        and n[:-6] not in _expected_notebooks(settings, sub.assignment))
         hint = f"; found unexpected {', '.join(others)} — renamed? notebooks must keep their names" if others else ""
         return PreparedNotebook(notebook, None, f"missing {notebook}.ipynb{hint}")
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = nbformat.reads(sub.files.files[path.name].decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as exc:
         return PreparedNotebook(notebook, None, f"corrupt {path.name}: {type(exc).__name__}: {str(exc)[:200]}")
@@ -184,6 +247,7 @@ def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNote
     flags: list[str] = []
     try:
         nb, _ = ClearOutput().preprocess(nb, res)
+        flags += _ignore_duplicate_ids(nb, released)
         nb, _ = DeduplicateIds().preprocess(nb, res)
         flags += _restore_locked_cells(nb, released)
         nb, _ = OverwriteKernelspec().preprocess(nb, res)
@@ -196,6 +260,31 @@ def sanitize(settings: Settings, sub: Submission, notebook: str) -> PreparedNote
         return PreparedNotebook(notebook, None,
                                 f"unusable {path.name}: {type(exc).__name__}: {str(exc)[:200]}", flags)
     return PreparedNotebook(notebook, nb, "", flags)
+
+
+def _ignore_duplicate_ids(nb, released) -> list[str]:
+    """A pasted copy of a cell carries the same grade id. Keep one cell per id as the graded one (for a
+    locked cell the first copy identical to the release, else the first), and turn the others into
+    plain code cells: they still run (they are the student's), but score nothing and cannot win a
+    restore. nbgrader alone would empty their metadata and make the notebook unusable."""
+    flags, by_id = [], {}
+    for i, cell in enumerate(nb.cells):
+        gid = _grade_id(cell)
+        if gid:
+            by_id.setdefault(gid, []).append(i)
+    released_cells = {_grade_id(c): c for c in released.cells if _grade_id(c)}
+    for gid, places in by_id.items():
+        if len(places) < 2:
+            continue
+        original = released_cells.get(gid)
+        keep = places[0]
+        if original is not None and nbu.is_locked(original):
+            keep = next((i for i in places if nb.cells[i].source == original.source), places[0])
+        for i in places:
+            if i != keep:
+                nb.cells[i].metadata.pop("nbgrader", None)
+                flags.append(f"{gid}: a copy of this cell (cell {i + 1}) was ignored; the original is graded")
+    return flags
 
 
 def _restore_locked_cells(nb, released) -> list[str]:
@@ -238,17 +327,25 @@ def expected_notebooks(settings: Settings, assignment: str) -> list[str]:
     return _expected_notebooks(settings, assignment)
 
 
+STUDENT_SUPPORT_FILE_BYTES = 10 * 2**20
+
+
 def support_files(settings: Settings, sub: Submission) -> dict[str, bytes]:
-    """Files the kernel's working folder gets: the student's extra files, then the instructor's
-    versions of the assignment's data files on top (as nbgrader does)."""
-    files: dict[str, bytes] = {}
-    for base, trusted in ((sub.path, False), (settings.source / sub.assignment, True)):
-        for f in sorted(base.rglob("*")):
-            rel = f.relative_to(base)
-            if f.is_file() and f.suffix != ".ipynb" and not any(part.startswith(".") for part in rel.parts):
-                if trusted or f.stat().st_size < 10 * 2**20:
-                    files[str(rel)] = f.read_bytes()
+    """Files the kernel's working folder gets: the student's extra files (as intake read them: plain
+    files only), then the instructor's versions of the assignment's data files on top (as nbgrader does)."""
+    files = {rel: data for rel, data in sub.files.files.items()
+             if not rel.endswith(".ipynb") and len(data) < STUDENT_SUPPORT_FILE_BYTES}
+    base = settings.source / sub.assignment
+    for f in sorted(base.rglob("*")):
+        rel = f.relative_to(base)
+        if f.is_file() and f.suffix != ".ipynb" and not any(part.startswith(".") for part in rel.parts):
+            files[str(rel)] = f.read_bytes()
     return files
+
+
+def refused_files(sub: Submission) -> list[str]:
+    """What the report says about the submission's files that were not read (empty when all were)."""
+    return [f"refused {why}" for why in sub.files.refused if not sub.refused]
 
 
 def save_scores(settings: Settings, sub: Submission, notebook: str, nb) -> object:

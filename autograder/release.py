@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 
+from . import shared_gradebook
 from .settings import Settings, assignments_with_notebooks, empty_assignments, use_fast_alembic_head
 
 log = logging.getLogger("autograder")
@@ -17,6 +18,8 @@ log = logging.getLogger("autograder")
 LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                 "BEGIN MARK SCHEME")
 SECRET_FILE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+COURSE_SOURCE = Path(__file__).resolve().parents[1] / "course"
+COURSE_WELCOME = Path(__file__).resolve().parents[1] / "binder" / "welcome.ipynb"
 
 
 class ReleaseError(RuntimeError):
@@ -25,8 +28,6 @@ class ReleaseError(RuntimeError):
 
 def release(settings: Settings, assignments: list[str] | None = None) -> list[str]:
     """Generate student versions into settings.release; return the assignment names released."""
-    from nbgrader.apps import NbGraderAPI
-
     use_fast_alembic_head()
     names = assignments or assignments_with_notebooks(settings.source)
     for empty in empty_assignments(settings.source):
@@ -35,9 +36,9 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
         raise ReleaseError(f"no assignment with notebooks under {settings.source}")
     settings.build.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.build, 0o700)  # gradebook and hidden tests live here
-    api = NbGraderAPI(config=settings.nbgrader_config())
     for name in names:
-        result = api.generate_assignment(name, force=True, create=True)
+        # nbgrader's generate_assignment, made safe for graders that share a PostgreSQL gradebook
+        result = shared_gradebook.generate_assignment(settings, name)
         if not result["success"]:
             raise ReleaseError(f"nbgrader generate_assignment failed for {settings.source / name}:\n"
                                f"{result.get('log', '')[-3000:]}")
@@ -47,7 +48,17 @@ def release(settings: Settings, assignments: list[str] | None = None) -> list[st
         shutil.copytree(settings.release_build / name, dest)
         check_no_leaks(dest, settings.source / name)
         log.info("released %s -> %s", name, dest)
+    add_welcome(settings)
     return names
+
+
+def add_welcome(settings: Settings) -> None:
+    """The course's release starts with binder/welcome.ipynb (course map, how checks and points work,
+    how to hand in), as Binder and `make lab` show it; a release of another source gets none."""
+    welcome = COURSE_WELCOME
+    if settings.source.resolve() == COURSE_SOURCE.resolve() and welcome.is_file():
+        settings.release.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(welcome, settings.release / welcome.name)
 
 
 def split_lines(nb, min_length=12) -> tuple[set[str], set[str]]:

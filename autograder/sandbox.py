@@ -4,8 +4,10 @@ Each concurrently running notebook takes a *slot*: an unprivileged system user (
 created with useradd on first use — CI starts from a fresh clone on a root machine) plus a private
 0700 working folder owned by that user. Slots are claimed with an flock, so any mix of processes and
 threads on one machine (process pool, Dask workers) never shares a uid between two live kernels, and
-after each notebook every process left behind by that uid is killed. `jail.py` does the rest inside
-the kernel process (mount namespace, limits, setuid).
+after each notebook every process left behind by that uid is killed. With `Resources`, the slot also
+gets a per-notebook cgroup (`cgroups.py`: memory of all its processes, pids, CPU share) and a working
+folder that is a size-limited tmpfs (the disk quota); both are removed when the notebook is done.
+`jail.py` does the rest inside the kernel process (namespaces, limits, setuid).
 """
 from __future__ import annotations
 
@@ -20,15 +22,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import cgroups, jail
 
 JOBS_ROOT = Path(os.environ.get("AUTOGRADER_JOBS_ROOT", "/tmp/autograder-jobs"))
 USER_PREFIX = "agsbx"
 MAX_SLOTS = 64
 # Top-level places that may hold secrets or other people's files; hidden inside the jail unless a
 # path the kernel needs lives there (then only that path is bound back, read-only).
-HIDDEN_TOPS = ("/root", "/home", "/tmp", "/var/tmp", "/dev/shm", "/mnt", "/media", "/srv", "/opt", "/work")
+HIDDEN_TOPS = ("/root", "/home", "/tmp", "/mnt", "/media", "/srv", "/opt", "/work")
+# Scratch places every program expects to write to: a fresh, small, private tmpfs each, so that nothing
+# a notebook leaves there (a lock file, a socket) reaches a later one. /tmp is one too (a hidden top).
+PRIVATE_DIRS = (("/dev/shm", "1777"), ("/run", "0755"), ("/run/lock", "1777"), ("/var/tmp", "1777"))
 # Packages a course kernel may import that live outside site-packages (editable installs).
 KERNEL_PACKAGES = ("minigraph",)
 
@@ -38,11 +45,21 @@ class SandboxUnavailable(RuntimeError):
 
 
 @dataclass
+class Resources:
+    """What one notebook may use, all its processes together."""
+    memory_bytes: int
+    max_pids: int = 128
+    disk_bytes: int = 512 * 2**20   # the working folder's tmpfs
+
+
+@dataclass
 class Slot:
     index: int
     uid: int
     gid: int
     workdir: Path
+    cgroup: cgroups.Cgroup | None = None
+    notes: list[str] = field(default_factory=list)   # limits that could not be applied, for the report
 
 
 def _user_name(i: int) -> str:
@@ -92,7 +109,7 @@ def _locked(path: Path):
 
 
 @contextlib.contextmanager
-def slot(sandbox: bool = True):
+def slot(sandbox: bool = True, resources: Resources | None = None):
     """Claim a free slot for one notebook; clean up everything its user left behind on exit."""
     _prepare_root()
     if not sandbox:
@@ -114,19 +131,39 @@ def slot(sandbox: bool = True):
                 uid, gid = ensure_user(i)
                 kill_user_processes(uid)  # a killed previous run may have left some
                 for stale in JOBS_ROOT.glob(f"job{i}-*"):  # we hold slot i: its old folders are dead
-                    shutil.rmtree(stale, ignore_errors=True)
+                    _remove_workdir(stale)
                 workdir = Path(tempfile.mkdtemp(prefix=f"job{i}-", dir=JOBS_ROOT))
                 os.chown(workdir, uid, gid)
+                current = Slot(i, uid, gid, workdir)
                 try:
-                    yield Slot(i, uid, gid, workdir)
+                    if resources is not None:
+                        _apply_resources(current, resources)
+                    yield current
                 finally:
                     kill_user_processes(uid)
-                    shutil.rmtree(workdir, ignore_errors=True)
+                    if current.cgroup is not None:
+                        current.cgroup.remove()
+                    _remove_workdir(workdir)
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
                 fh.close()
             return
         time.sleep(0.2)
+
+
+def _apply_resources(s: Slot, res: Resources) -> None:
+    s.cgroup = cgroups.create(_user_name(s.index), res.memory_bytes, res.max_pids)
+    s.notes += s.cgroup.notes
+    try:
+        jail.mount_tmpfs(str(s.workdir), f"size={res.disk_bytes},mode=0700,uid={s.uid},gid={s.gid}")
+    except OSError as exc:
+        s.notes.append(f"no disk quota for the working folder (tmpfs: {exc})")
+
+
+def _remove_workdir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        jail.unmount(str(path))  # the quota tmpfs, if it is one; its files go with it
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def kill_user_processes(uid: int) -> None:
@@ -173,7 +210,10 @@ def jail_spec(slot: Slot, env: dict, limits: dict, extra_hidden: list[str] = (),
     return {
         "cover": cover,
         "uid": slot.uid, "gid": slot.gid, "cwd": str(slot.workdir), "env": env, "limits": limits,
-        "hide": hide, "writable": ["/tmp", "/var/tmp", "/dev/shm", str(slot.workdir)],
+        "hide": hide, "writable": ["/tmp", str(slot.workdir)],
+        "private": [[path, mode, jail.SCRATCH_SIZE] for path, mode in PRIVATE_DIRS],
+        "network_namespace": True,
+        "cgroup_procs": slot.cgroup.procs_files if slot.cgroup else [],
         "chown": list(chown),
     }
 

@@ -5,7 +5,11 @@ Pure function of its input: it never touches the gradebook (the single writer is
 - a cell that runs too long: nbclient interrupts it after `cell_timeout`, we record an error on it;
 - a loop that ignores SIGINT: a watchdog kills the kernel at `notebook_timeout`;
 - a kernel that dies (os._exit, segfault, memory): the notebook gets a reason, never a crash here;
-- a flood of output: capped per cell while it streams, so the worker's memory stays bounded;
+- a flood of output: capped per cell and per notebook while it streams, display updates included
+  (outputs.py), so the worker's memory and the graded notebook stay bounded;
+- the network: the kernel has a network namespace of its own; the worker talks to it over
+  jupyter_client's `ipc` transport (Unix sockets in the slot's 0700 working folder);
+- memory, processes, CPU, disk: a cgroup and a tmpfs quota per notebook (sandbox.Resources);
 - a student silencing exceptions (custom exception handlers): a cell whose execute_reply says
   "error" always ends up with an error output, so nbgrader cannot score it as passed.
 """
@@ -13,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -22,12 +25,15 @@ import time
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from traitlets import List as TList
 
-from . import sandbox
+from . import sandbox, snapshots
+from .outputs import CappedOutputs
+
+# The whole notebook's outputs may be this many times one cell's (plots add up over a notebook).
+NOTEBOOK_OUTPUT_CELLS = 25
 
 
 class JailedKernelManager(AsyncKernelManager):
@@ -42,14 +48,11 @@ def _error(ename: str, evalue: str):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class GradingClient(NotebookClient):
-    """nbclient with a per-cell output budget and a record of what each cell's reply said."""
+class GradingClient(CappedOutputs):
+    """nbclient with output budgets (outputs.py) and a record of what each cell's reply said."""
 
-    def __init__(self, nb, max_output_bytes: int, **kw):
-        super().__init__(nb, **kw)
-        self.max_output_bytes = max_output_bytes
-        self.used: dict[int, int] = {}
-        self.truncated: set[int] = set()
+    def __init__(self, nb, max_output_bytes: int, max_notebook_bytes: int | None = None, **kw):
+        super().__init__(nb, max_output_bytes, max_notebook_bytes or NOTEBOOK_OUTPUT_CELLS * max_output_bytes, **kw)
         self.replies: dict[int, str] = {}
         self.timed_out: set[int] = set()
         self.current = -1
@@ -76,25 +79,6 @@ class GradingClient(NotebookClient):
         self.timed_out.add(self.current)
         return await super()._async_handle_timeout(timeout, cell)
 
-    def output(self, outs, msg, display_id, cell_index):
-        out = super().output(outs, msg, display_id, cell_index)
-        if out is None:
-            return None
-        size = len(json.dumps(out, default=str))
-        left = self.max_output_bytes - self.used.get(cell_index, 0)
-        if size <= left:
-            self.used[cell_index] = self.used.get(cell_index, 0) + size
-            return out
-        self.used[cell_index] = self.max_output_bytes
-        if cell_index in self.truncated:
-            return None
-        self.truncated.add(cell_index)
-        marker = f"\n... output truncated by the autograder (over {self.max_output_bytes} bytes) ...\n"
-        if out.get("output_type") == "stream" and left > 200:
-            out["text"] = out["text"][: left - 200] + marker
-            return out
-        return new_output("stream", name="stderr", text=marker)
-
 
 def warm_up() -> int:
     """Submitted once per pool worker at start: unpickling it imports this module."""
@@ -103,12 +87,18 @@ def warm_up() -> int:
 
 def execute_notebook(task: dict) -> dict:
     """task: {key, nb (json str), files {relpath: bytes}, cell_timeout, notebook_timeout, memory_mb,
-    max_output_bytes, sandbox, extra_hidden}. Returns {key, nb (executed, json str), status ("ok",
-    "kernel_died" or "infrastructure error"), reason, seconds, truncated, timed_out}."""
+    max_output_bytes, sandbox, extra_hidden; optional max_notebook_output_bytes, max_pids, disk_mb}.
+    Returns {key, nb (executed, json str), status ("ok", "kernel_died" or "infrastructure error"),
+    reason, seconds, truncated, timed_out, notes (limits that could not be applied),
+    peak_memory_mb and oom_kills (None/0 without a memory cgroup)}."""
     start = time.monotonic()
     nb = nbformat.reads(task["nb"], as_version=4)
-    result = {"key": task["key"], "status": "ok", "reason": "", "truncated": []}
-    with sandbox.slot(task["sandbox"]) as slot:
+    result = {"key": task["key"], "status": "ok", "reason": "", "truncated": [], "notes": [],
+              "peak_memory_mb": None, "oom_kills": 0}
+    resources = sandbox.Resources(memory_bytes=task["memory_mb"] * 2**20, max_pids=task.get("max_pids", 128),
+                                  disk_bytes=task.get("disk_mb", 512) * 2**20) if task["sandbox"] else None
+    with sandbox.slot(task["sandbox"], resources) as slot:
+        result["notes"] = list(slot.notes)
         for rel, data in task.get("files", {}).items():
             dest = slot.workdir / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -119,6 +109,10 @@ def execute_notebook(task: dict) -> dict:
                     os.chown(os.path.join(root, name), slot.uid, slot.gid)
         km = JailedKernelManager(kernel_name="python3")
         km.connection_file = str(slot.workdir / ".kernel.json")
+        # Unix sockets in the 0700 working folder: reachable by this worker (root, or the same user
+        # without the sandbox) and by nothing else — the kernel has no network to offer TCP ports on.
+        km.transport = "ipc"
+        km.ip = str(slot.workdir / ".kernel")
         limits = {"as": task["memory_mb"] * 2**20, "fsize": 256 * 2**20, "core": 0}
         if task["sandbox"]:
             limits["nproc"] = 256  # per uid, and each slot has its own uid
@@ -128,10 +122,14 @@ def execute_notebook(task: dict) -> dict:
             spec.update(namespace=False, uid=None, chown=[])
         km.jail_prefix = sandbox.launcher_cmd(spec)
         client = GradingClient(
-            nb, task["max_output_bytes"], km=km, timeout=task["cell_timeout"],
+            nb, task["max_output_bytes"], task.get("max_notebook_output_bytes"), km=km, timeout=task["cell_timeout"],
             interrupt_on_timeout=True, allow_errors=True, shell_timeout_interval=1,
             startup_timeout=60, kernel_name="python3", record_timing=False,
             resources={"metadata": {"path": str(slot.workdir)}})
+        # Hidden checks: a snapshot (fork) of the kernel after each graded cell, evaluated once it is dead.
+        snaps = snapshots.Snapshots(slot.workdir, task.get("snapshot_checks", {}),
+                                    slot.uid if task["sandbox"] else None, eval_timeout=task["cell_timeout"])
+        snaps.attach(client)
         killed = threading.Event()
 
         def watchdog():
@@ -166,12 +164,29 @@ def execute_notebook(task: dict) -> dict:
         finally:
             done.set()
             _stop_kernel(client, km)
+            result["snapshots"] = snaps.collect()  # the kernel is dead: only now do checks run
+            _memory_report(slot, result, task["memory_mb"])
     _mark_unscored_cells(client, nb, result, task["cell_timeout"])
     result["truncated"] = [_label(nb, i) for i in sorted(client.truncated)]
     result["timed_out"] = [_label(nb, i) for i in sorted(client.timed_out)]
     result["nb"] = nbformat.writes(nb)
     result["seconds"] = round(time.monotonic() - start, 3)
     return result
+
+
+def _memory_report(slot, result: dict, memory_mb: int) -> None:
+    """What the notebook as a whole used; an out-of-memory kill names the notebook's limit."""
+    if slot.cgroup is None or slot.cgroup.layout == "none":
+        return
+    peak = slot.cgroup.peak_memory()
+    result["peak_memory_mb"] = round(peak / 2**20, 1) if peak is not None else None
+    result["oom_kills"] = slot.cgroup.oom_kills()
+    if result["oom_kills"]:
+        note = (f"out of memory: the notebook's processes together reached its {memory_mb} MiB limit; "
+                f"{result['oom_kills']} process(es) killed")
+        result["notes"].append(note)
+        if result["status"] == "kernel_died" and "SIGKILL" in result["reason"]:
+            result["reason"] = f"kernel killed: {note}"
 
 
 def _stop_kernel(client: GradingClient, km: JailedKernelManager) -> None:

@@ -13,8 +13,11 @@ Cell kinds:
     md(text)                        prose (markdown)
     code(src)                       given code the student runs (and may play with)
     solution(grade_id, src)         the student's answer; src holds ### BEGIN SOLUTION / ### END SOLUTION
-    check(grade_id, points, src)    an autograded test: visible self-check lines, then optionally
-                                    ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS
+    check(grade_id, points, src)    an autograded test: visible self-check lines (run in the student's
+                                    kernel, for learning), then ### BEGIN HIDDEN TESTS / ### END HIDDEN TESTS
+                                    holding the grader-side checks (grade.value / grade.true / grade.graph,
+                                    see /work/notes/GRADING_PROTOCOL.md and autograder/checks.py); a graded
+                                    cell whose hidden part records no check is refused here
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 COURSE = Path(__file__).resolve().parent
+REPO = COURSE.parent
 SOURCES = COURSE / "_notebooks"   # one module per assignment: <assignment>.py defining NOTEBOOKS
 
 
@@ -55,8 +59,21 @@ def check(grade_id: str, points: int, src: str):
     src = _text(src)
     if points <= 0:
         raise ValueError(f"test cell {grade_id!r} must be worth points")
+    _validate_hidden_part(grade_id, src)
     return ("code", src, {"grade": True, "grade_id": grade_id, "locked": True, "points": points,
                           "schema_version": 3, "solution": False, "task": False})
+
+
+def _validate_hidden_part(grade_id: str, src: str) -> None:
+    """Points come only from the grader's checks: run the hidden part the way the grader will (it records
+    the checks and computes their expected values) and refuse a cell that records none or does not run."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from autograder.checks import AuthoringError, validate_graded_cell
+    try:
+        validate_graded_cell(grade_id, src)
+    except AuthoringError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def build(cells) -> nbformat.NotebookNode:

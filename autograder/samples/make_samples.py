@@ -8,6 +8,7 @@ derived from the real nbgrader release, so untouched cells are byte-identical to
 """
 from __future__ import annotations
 
+import copy
 import shutil
 import tempfile
 from pathlib import Path
@@ -43,23 +44,30 @@ WARMUP = _nb([
     new_code_cell('def square(x):\n    """Return x squared."""\n    ### BEGIN SOLUTION\n    return x * x\n'
                   "    ### END SOLUTION", metadata=_nbg("square", solution=True)),
     new_code_cell(
-        "assert square(3) == 9\n"
+        "# Self-check (for you; the grader checks more).\n"
+        "_got = square(3)\n"
+        "assert _got == 9, f'square(3) should be 9, got {_got!r}'\n"
+        "print('square(3) looks right')\n"
         "### BEGIN HIDDEN TESTS\n"
-        "# Exact types: an object whose __eq__ always says True cannot pass this.\n"
-        "_sq_hidden = square(-1.5)\n"
-        "assert type(_sq_hidden) is float and (_sq_hidden - 2.25) ** 2 < 1e-24, 'square(-1.5) is wrong'\n"
+        "# Runs in the grader: only the values square() returns come from the student's kernel.\n"
+        "_a = rng(0).normal(size=5)\n"
+        "grade.value('square(-1.5)', 'square(_x)', 2.25, _x=-1.5, rtol=1e-12, hint='multiply x by itself')\n"
+        "grade.value('square of an array of 5 numbers', 'square(_a)', _a * _a, _a=_a, rtol=1e-12)\n"
         "### END HIDDEN TESTS",
         metadata=_nbg("test_square", grade=True, points=2)),
     new_code_cell('def mean(xs):\n    """Arithmetic mean of a 1-D sequence, using numpy."""\n'
                   "    ### BEGIN SOLUTION\n    return float(np.asarray(xs, dtype=float).sum() / len(xs))\n"
                   "    ### END SOLUTION", metadata=_nbg("mean", solution=True)),
     new_code_cell(
-        "assert np.isclose(mean([1.0, 2.0, 3.0]), 2.0)\n"
+        "# Self-check (for you; the grader checks more).\n"
+        "_got = mean([1.0, 2.0, 3.0])\n"
+        "assert np.isclose(_got, 2.0), f'mean([1, 2, 3]) should be 2.0, got {_got!r}'\n"
+        "print('mean looks right')\n"
         "### BEGIN HIDDEN TESTS\n"
-        "# numpy may have been monkeypatched by student code (np.isclose = lambda *a: True), so this\n"
-        "# check uses no numpy function: a plain float, compared with plain arithmetic.\n"
-        "_mean_hidden = float(mean([2.0, 4.0, 9.0]))\n"
-        "assert type(_mean_hidden) is float and (_mean_hidden - 5.0) ** 2 < 1e-24, 'mean([2, 4, 9]) is wrong'\n"
+        "_v = rng(1).normal(size=100)\n"
+        "grade.value('mean([2, 4, 9])', 'mean(_xs)', 5.0, _xs=[2.0, 4.0, 9.0], rtol=1e-12,\n"
+        "            hint='add the numbers up and divide by how many there are')\n"
+        "grade.value('mean of 100 random numbers', 'mean(_v)', float(_v.mean()), _v=_v, rtol=1e-10)\n"
         "### END HIDDEN TESTS",
         metadata=_nbg("test_mean", grade=True, points=3)),
 ])
@@ -67,10 +75,10 @@ WARMUP = _nb([
 BONUS = _nb([
     new_code_cell('def cube(n):\n    """n ** 3 for an int n."""\n    ### BEGIN SOLUTION\n    return n * n * n\n'
                   "    ### END SOLUTION", metadata=_nbg("cube", solution=True)),
-    new_code_cell("assert cube(2) == 8\n"
+    new_code_cell("assert cube(2) == 8, 'cube(2) should be 8'\n"
                   "### BEGIN HIDDEN TESTS\n"
-                  "_cube_hidden = cube(-3)\n"
-                  "assert type(_cube_hidden) is int and _cube_hidden + 27 == 0, 'cube(-3) is wrong'\n"
+                  "grade.value('cube(-3)', 'cube(-3)', -27, hint='n * n * n')\n"
+                  "grade.true('cube(-3) is a Python int', 'type(cube(-3)) is int', hint='stay with integers')\n"
                   "### END HIDDEN TESTS", metadata=_nbg("test_cube", grade=True, points=1)),
 ])
 
@@ -145,6 +153,102 @@ SUBMISSIONS = {
     "snoop": {"warmup": {"setup": None, "square": GRADEBOOK_ATTACK.strip() + "\n\n" + ANSWERS["square"]},
               "bonus": {}},
 }
+# Issue 15's forgeries: each one earned points while the hidden tests ran in the student's kernel.
+NOOP_ASSERTS = """
+import builtins
+np.testing.assert_allclose = lambda *a, **k: None
+np.isclose = lambda *a, **k: True
+np.allclose = lambda *a, **k: True
+def square(x):
+    return 0.0
+def mean(xs):
+    return 0.0
+""".strip()
+# A custom minigraph Op whose perform returns an ndarray subclass that agrees with everything.
+FAKE_ARRAY = """
+import minigraph as theano
+import minigraph.tensor as T
+from minigraph.graph import Apply, Op
+
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return True
+    __hash__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return np.ones(np.broadcast(*[np.asarray(i).view(np.ndarray) for i in inputs]).shape, bool)
+
+class Zeros(Op):
+    def make_node(self, x):
+        return Apply(self, [x], [x.type])
+    def perform(self, node, inputs):
+        return [np.zeros_like(inputs[0]).view(Agreeable)]
+
+_x = T.dvector('x')
+_f = theano.function([_x], Zeros()(_x))
+def square(x):
+    out = _f(np.atleast_1d(np.asarray(x, dtype=float)))
+    return out if np.ndim(x) else out[0:1].reshape(()).view(Agreeable)
+def mean(xs):
+    return _f(np.asarray([float(len(xs))])).reshape(()).view(Agreeable)
+print('forged: square(3) == 9 ->', square(3) == 9, '; np.isclose(mean([1.0]), 1.0) ->', np.isclose(mean([1.0]), 1.0))
+""".strip()
+# An int subclass that equals everything (the bonus notebook has no numpy to patch).
+SLY_INT = """
+class Sly(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+def cube(n):
+    return Sly(0)
+""".strip()
+# An IPython input transformer: every later cell that checks something becomes `pass`. Blank answers.
+TRANSFORMER = """
+def _skip_checks(lines):
+    text = ''.join(lines)
+    return ['pass\\n'] if ('assert' in text or 'grade' in text or 'snapshot' in text) else lines
+get_ipython().input_transformers_post.append(_skip_checks)
+""".strip()
+# Hooks that record every executed cell (hidden tests included, if any ran here) ...
+RECORDER = """
+import base64, linecache, sys, zlib
+_seen, _files = [], set()
+get_ipython().events.register('pre_run_cell', lambda info: _seen.append(info.raw_cell))
+get_ipython().events.register('pre_execute', lambda: _seen.append(repr(get_ipython().user_ns.get('_ih', [])[-1:])))
+def _audit(event, args):
+    # source compiled from a string (cells, exec/eval of code), not library files read from disk
+    if event == 'compile' and isinstance(args[0], (str, bytes)) and len(_seen) < 500:
+        _seen.append(args[0] if isinstance(args[0], str) else args[0].decode(errors='replace'))
+sys.addaudithook(_audit)
+def _trace(frame, event, arg):
+    name = frame.f_code.co_filename
+    if name.startswith('<') or 'ipykernel' in name:
+        _files.add(name)
+    return None
+sys.settrace(_trace)
+""".strip()
+# ... and print them encoded in the notebook's last cell, where the feedback would show them.
+LEAKER = """
+_blob = '\\n'.join(_seen + list(In) + [''.join(linecache.getlines(f)) for f in sorted(_files)])
+print(base64.b64encode(zlib.compress(_blob.encode())).decode())
+print(base64.b64encode(_blob.encode()).decode())
+""".strip()
+SUBMISSIONS.update({
+    "noop_asserts": {"warmup": {"square": NOOP_ASSERTS, "mean": "# (mean is above)"},
+                     "bonus": {"cube": SLY_INT}},
+    "fake_array": {"warmup": {"square": FAKE_ARRAY, "mean": "# (mean is above)"}, "bonus": {}},
+    "input_transformer": {"warmup": {"square": TRANSFORMER + "\n" + "def square(x):\n    raise NotImplementedError()",
+                                     "mean": "BLANK"},
+                          "bonus": {"cube": TRANSFORMER + "\n" + "def cube(n):\n    raise NotImplementedError()"}},
+    "encoded_leak": {"warmup": {"square": RECORDER + "\n\n" + ANSWERS["square"], "__append__": LEAKER},
+                     "bonus": {"cube": RECORDER + "\n\n" + ANSWERS["cube"], "__append__": LEAKER}},
+    # A pasted copy of a test cell (same grade id): ignored and flagged, nothing lost.
+    "duplicate_cell": {"warmup": {"__duplicate__": "test_square"}, "bonus": {}},
+})
+# The partial submission also draws a plot: feedback must show it.
+SUBMISSIONS["partial"]["warmup"]["__append__"] = (
+    "import matplotlib.pyplot as plt\n_xs = np.linspace(-2, 2, 21)\n"
+    "plt.plot(_xs, [square(x) for x in _xs])\nplt.title('my square function')\nplt.show()")
+
 # `setup` above is a locked cell: deleting it is also tampering, and it is restored.
 
 
@@ -170,6 +274,11 @@ def _student_version(released: Path, name: str, edits) -> tuple[str, bytes] | No
         elif new is not None:
             cell.source = new
         kept.append(cell)
+    if "__duplicate__" in edits:
+        original = next(c for c in kept if c.metadata.get("nbgrader", {}).get("grade_id") == edits["__duplicate__"])
+        pasted = copy.deepcopy(original)
+        pasted.id = "pasted-copy"
+        kept.append(pasted)
     if "__append__" in edits:
         extra = nbformat.v4.new_code_cell(edits["__append__"])
         extra.id = "student-extra"

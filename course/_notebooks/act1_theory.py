@@ -68,7 +68,7 @@ THREE_WAYS = [
             return (f(x + h) - f(x)) / h
     """),
     md("""
-        ### Exercise 1
+        ### Exercise 1 (2 points)
 
         Write `central_difference(f, x, h)` with NumPy. It should also work when `x` is an array (then it
         returns one estimate per entry).
@@ -85,20 +85,22 @@ THREE_WAYS = [
         assert isinstance(_got, (float, np.floating)), (
             f"central_difference(f, 1.0, 0.1) should return a number, got {type(_got).__name__}.")
         np.testing.assert_allclose(_got, 3.01, rtol=1e-12, err_msg=(
-            "\\nFor f(t) = t**3 at x = 1 with h = 0.1 the central difference is (1.1**3 - 0.9**3) / 0.2 = 3.01.\\n"
-            "Hint: (f(x + h) - f(x - h)) / (2 * h) — mind the brackets around 2 * h."))
+            "\\nFor f(t) = t³ at x = 1 with h = 0.1 the central difference is (1.1³ - 0.9³) / 0.2 = 3.01.\\n"
+            "Hint: the formula above divides by 2h — in Python that needs brackets around the whole denominator."))
         np.testing.assert_allclose(central_difference(np.sin, 1.0, 1e-5), np.cos(1.0), rtol=1e-9,
                                    err_msg="\\nFor sin at 1 with h = 1e-5 the estimate should match cos(1) to ~10 digits.")
         print("central_difference passes:", _got)
         ### BEGIN HIDDEN TESTS
         _pts = np.array([-2.0, 0.5, 3.0])
-        _est = central_difference(np.exp, _pts, 1e-4)
-        assert isinstance(_est, np.ndarray) and _est.shape == (3,)
-        np.testing.assert_allclose(_est, np.exp(_pts), rtol=1e-7)
-        # second order: halving h divides the error by about four
-        _e1 = abs(central_difference(np.exp, 1.0, 1e-2) - np.e)
-        _e2 = abs(central_difference(np.exp, 1.0, 5e-3) - np.e)
-        assert 3.5 < _e1 / _e2 < 4.5
+        grade.value("central_difference(np.exp, [-2, 0.5, 3], 1e-4): one estimate per point",
+                    "np.asarray(central_difference(np.exp, _pts, 1e-4), dtype=float)",
+                    (np.exp(_pts + 1e-4) - np.exp(_pts - 1e-4)) / 2e-4, _pts=_pts, rtol=1e-9, shape=(3,),
+                    hint="use NumPy operations that work on arrays as well as numbers")
+        for _h in (1e-2, 5e-3, 0.3):
+            grade.value(f"central_difference of a cubic at x = 1.5 with h = {_h}",
+                        "float(central_difference(lambda t: t ** 3 - 2 * t, 1.5, _h))",
+                        ((1.5 + _h) ** 3 - 2 * (1.5 + _h) - (1.5 - _h) ** 3 + 2 * (1.5 - _h)) / (2 * _h), _h=_h,
+                        rtol=1e-10, hint="[f(x + h) - f(x - h)] / 2h")
         ### END HIDDEN TESTS
     """),
     md(r"""
@@ -144,9 +146,10 @@ THREE_WAYS = [
         print("T.grad gives f'(1) =", auto, "   difference from sympy:", auto - exact)
     """),
     md(r"""
-        ## 4. Exercise 2 — the derivative of $x^2$
+        ## 4. Exercise 2 — the derivative of $x^2$ (2 points)
 
-        Using the scalar `x` above, build `square` $= x^2$ and `dsquare`, its derivative obtained with `T.grad`.
+        Using the scalar `x` above, build `square` $= x^2$ and `dsquare`, its derivative — obtained with `T.grad`,
+        not worked out by hand (the point is to let the library do the calculus).
     """),
     solution("square_solution", """
         ### BEGIN SOLUTION
@@ -158,17 +161,20 @@ THREE_WAYS = [
         # Self-check for exercise 2
         assert isinstance(dsquare, theano.Variable), (
             f"`dsquare` should be a minigraph expression (what T.grad returns), got {type(dsquare).__name__}.\\n"
-            "Hint: dsquare = T.grad(square, x).")
+            "Hint: T.grad takes the cost and the variable to differentiate with respect to.")
         _f = function([x], dsquare)
         for _at, _want in ((3.0, 6.0), (-1.5, -3.0)):
             np.testing.assert_allclose(_f(_at), _want, err_msg=(
-                f"\\nthe derivative of x**2 at {_at} should be 2 * {_at} = {_want}.\\n"
-                "Hint: square = x ** 2, then dsquare = T.grad(square, x)."))
+                f"\\nthe derivative of x² at {_at} should be 2 · {_at} = {_want}.\\n"
+                "Hint: differentiate `square` with respect to `x`."))
         print("dsquare passes: d(x²)/dx at 3 is", _f(3.0))
         ### BEGIN HIDDEN TESTS
-        assert isinstance(square, theano.Variable) and square.ndim == 0
-        np.testing.assert_allclose(function([x], square)(1.7), 1.7 ** 2)
-        assert symbolic.equivalent(dsquare, 2 * x), symbolic.equivalent(dsquare, 2 * x)
+        grade.true("square is a scalar expression", "isinstance(square, theano.Variable) and square.ndim == 0")
+        grade.value("square at 1.7", "float(function([x], square)(1.7))", 1.7 ** 2, rtol=1e-12)
+        for _at in (-2.5, 0.0, 4.0):
+            grade.value(f"dsquare at {_at}", "float(function([x], dsquare)(_at))", 2 * _at, _at=_at, rtol=1e-12)
+        grade.graph("dsquare comes from T.grad", "dsquare", from_grad=True,
+                    hint="the exercise asks T.grad for the derivative: 2x written by hand is right but not the method")
         ### END HIDDEN TESTS
     """),
     md("""
@@ -183,11 +189,11 @@ THREE_WAYS = [
         symbolic.show(dsquare, name=r"\\frac{d}{dx} x^2")
     """),
     md(r"""
-        ## 5. Exercise 3 — one derivative, three ways
+        ## 5. Exercise 3 — one derivative, three ways (2 points)
 
-        Take $g(x) = e^{-x^2/2} \sin(3x)$. Build it with minigraph as `g` (a function of the scalar `x`), take
-        `dg = T.grad(g, x)`, and compile `dg_fn = function([x], dg)`. The cell after the check compares your
-        `dg_fn` with sympy and with your central difference.
+        Take $g(x) = e^{-x^2/2} \sin(3x)$. Build it with minigraph as `g` (a function of the scalar `x`), let
+        `T.grad` differentiate it into `dg`, and compile `dg` into the function `dg_fn` (its one input is `x`).
+        The cell after the check compares your `dg_fn` with sympy and with your central difference.
     """),
     solution("three_ways_solution", """
         ### BEGIN SOLUTION
@@ -203,16 +209,24 @@ THREE_WAYS = [
         _pts = [-1.0, 0.0, 0.4, 2.0]
         _gv = [float(function([x], g)(p)) for p in _pts]
         np.testing.assert_allclose(_gv, [np.exp(-p ** 2 / 2) * np.sin(3 * p) for p in _pts], rtol=1e-12, err_msg=(
-            "\\n`g` does not compute exp(-x**2 / 2) * sin(3 * x).\\n"
-            "Hint: T.exp(-x ** 2 / 2) * T.sin(3 * x)."))
+            "\\n`g` does not compute e^(-x²/2) sin(3x).\\n"
+            "Hint: minigraph has T.exp and T.sin; the exponent is minus x squared over two."))
         _want = [np.exp(-p ** 2 / 2) * (3 * np.cos(3 * p) - p * np.sin(3 * p)) for p in _pts]
         np.testing.assert_allclose([float(dg_fn(p)) for p in _pts], _want, rtol=1e-10, err_msg=(
-            "\\n`dg_fn` does not compute the derivative of g. Hint: dg = T.grad(g, x); dg_fn = function([x], dg)."))
+            "\\n`dg_fn` does not compute the derivative of g.\\n"
+            "Hint: differentiate g with respect to x with T.grad, then compile that gradient (one input, x)."))
         print("g and its gradient pass.")
         ### BEGIN HIDDEN TESTS
-        _t = sympy.Symbol('x', real=True)      # the sympy bridge names a float input x as a real symbol
-        assert symbolic.equivalent(g, sympy.exp(-_t ** 2 / 2) * sympy.sin(3 * _t))
-        assert symbolic.equivalent(dg, sympy.diff(sympy.exp(-_t ** 2 / 2) * sympy.sin(3 * _t), _t))
+        _pts = np.array([-1.7, -0.2, 0.0, 0.9, 2.5])
+        _gv = np.exp(-_pts ** 2 / 2) * np.sin(3 * _pts)
+        _dgv = np.exp(-_pts ** 2 / 2) * (3 * np.cos(3 * _pts) - _pts * np.sin(3 * _pts))
+        grade.value("g at five points", "np.array([float(function([x], g)(p)) for p in _pts])", _gv, _pts=_pts,
+                    rtol=1e-12)
+        grade.value("dg_fn at five points", "np.array([float(dg_fn(p)) for p in _pts])", _dgv, _pts=_pts,
+                    rtol=1e-10, hint="g'(x) = e^(-x²/2) (3 cos 3x - x sin 3x)")
+        grade.value("dg compiled afresh", "np.array([float(function([x], dg)(p)) for p in _pts])", _dgv, _pts=_pts,
+                    rtol=1e-10)
+        grade.graph("dg comes from T.grad", "dg", from_grad=True, hint="the exercise asks T.grad for dg")
         ### END HIDDEN TESTS
     """),
     code("""
@@ -329,7 +343,7 @@ HOW_IT_WORKS = [
         plt.show()
     """),
     md("""
-        ## 3. Exercise 1 — walk a graph yourself
+        ## 3. Exercise 1 — walk a graph yourself (2 points)
 
         Write `count_apply_nodes(v)`: the number of **distinct** apply nodes that the computation of `v` needs.
         Start at `v.owner`, follow each input's `.owner`, and stop at leaves (`owner is None`). A node reached
@@ -367,14 +381,14 @@ HOW_IT_WORKS = [
             f"got {_got}.\\nHint: remember the nodes you have already counted (a set of id(node)).")
         print("count_apply_nodes passes.")
         ### BEGIN HIDDEN TESTS
-        _v = T.dvector('v_check')
-        _deep = _v
-        for _ in range(20):
-            _deep = _deep * 2 + _deep       # each step reuses _deep twice: 2**20 paths, but only 40 nodes
-        assert count_apply_nodes(_deep) == len(toposort([_deep])) == 40
-        _cost = ((_v ** 2).sum() + T.exp(_v).mean()) ** 2
-        _g = T.grad(_cost, _v)
-        assert count_apply_nodes(_g) == len(toposort([_g]))
+        grade.value("a chain reusing each step twice, 20 times (2²⁰ paths, 40 nodes)",
+                    "_v = T.dvector('v')\\n_deep = _v\\nfor _ in range(20):\\n    _deep = _deep * 2 + _deep\\n"
+                    "int(count_apply_nodes(_deep))", 40, hint="count each node once: remember the ones seen")
+        grade.value("((v²).sum() + exp(v).mean())² built once: pow, sum, exp, mean, add, pow",
+                    "_v = T.dvector('v')\\nint(count_apply_nodes(((_v ** 2).sum() + T.exp(_v).mean()) ** 2))", 6)
+        grade.value("two outputs of one node share it: exp(s) * s + s with s = x * y",
+                    "_x, _y = T.dscalars('x', 'y')\\n_s = _x * _y\\nint(count_apply_nodes(T.exp(_s) * _s + _s))", 4)
+        grade.value("a leaf", "int(count_apply_nodes(T.dmatrix('m')))", 0)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -412,7 +426,7 @@ HOW_IT_WORKS = [
               "   by calculus 2xy + 1 =", 2 * 3.0 * 2.0 + 1)
     """),
     md(r"""
-        ## 5. Exercise 2 — predict the gradient
+        ## 5. Exercise 2 — predict the gradient (1 + 1 points)
 
         Before asking `T.grad`, work the derivative out on paper and write it as a minigraph expression of `x`:
 
@@ -440,10 +454,11 @@ HOW_IT_WORKS = [
         assert _report, f"predicted_h is not the derivative of x * exp(x).\\n{_report}\\nHint: (uv)' = u'v + uv'."
         print("predicted_h is right:", pp(predicted_h))
         ### BEGIN HIDDEN TESTS
-        _f = function([x], [predicted_h, T.grad(h, x)])
-        for _p in (-2.0, 0.0, 1.3):
-            _a, _b = _f(_p)
-            np.testing.assert_allclose(_a, _b, rtol=1e-12)
+        _pts = np.array([-2.0, 0.0, 1.3, 3.1])
+        grade.value("predicted_h at four points", "np.array([float(function([x], predicted_h)(p)) for p in _pts])",
+                    np.exp(_pts) * (1 + _pts), _pts=_pts, rtol=1e-12, hint="(uv)' = u'v + uv'")
+        grade.graph("predicted_h is worked out by hand, without T.grad", "predicted_h", from_grad=False,
+                    is_graph=True, hint="the exercise asks you to predict the gradient: T.grad is not allowed here")
         ### END HIDDEN TESTS
     """),
     check("predict_k_check", 1, """
@@ -455,10 +470,11 @@ HOW_IT_WORKS = [
                          "Hint: the outer derivative cos(x ** 2) times the inner derivative 2x.")
         print("predicted_k is right:", pp(predicted_k))
         ### BEGIN HIDDEN TESTS
-        _f = function([x], [predicted_k, T.grad(k, x)])
-        for _p in (-2.0, 0.0, 1.3):
-            _a, _b = _f(_p)
-            np.testing.assert_allclose(_a, _b, rtol=1e-12)
+        _pts = np.array([-2.0, 0.0, 1.3, 3.1])
+        grade.value("predicted_k at four points", "np.array([float(function([x], predicted_k)(p)) for p in _pts])",
+                    2 * _pts * np.cos(_pts ** 2), _pts=_pts, rtol=1e-12, hint="outer derivative times inner derivative")
+        grade.graph("predicted_k is worked out by hand, without T.grad", "predicted_k", from_grad=False,
+                    is_graph=True, hint="the exercise asks you to predict the gradient: T.grad is not allowed here")
         ### END HIDDEN TESTS
     """),
     md("""
@@ -592,7 +608,7 @@ REWRITES = [
         print("                                        rewritten:", function([xm, yv], cost)(X, labels))
     """),
     md(r"""
-        ## 5. Exercise — a rewrite of your own
+        ## 5. Exercise — a rewrite of your own (2 points)
 
         A rewrite is a **pattern** and a **replacement**. A pattern is a nested tuple `(op name, argument
         patterns...)`; a string inside it is a pattern variable that matches any sub-graph, and the same name
@@ -610,10 +626,8 @@ REWRITES = [
     """),
     solution("pythagoras_solution", """
         ### BEGIN SOLUTION
-        pythagoras = rewrite.register(
-            "canonicalize", "pythagoras",
-            ("add", ("pow", ("sin", "v"), 2), ("pow", ("cos", "v"), 2)),
-            lambda v: T.ones_like(v))
+        sin2_plus_cos2 = ("add", ("pow", ("sin", "v"), 2), ("pow", ("cos", "v"), 2))
+        pythagoras = rewrite.register("canonicalize", "pythagoras", sin2_plus_cos2, lambda v: T.ones_like(v))
         ### END SOLUTION
     """),
     code("""
@@ -630,24 +644,86 @@ REWRITES = [
         _fired = [name for _, _, names in _steps for name in names]
         assert "pythagoras" in _fired, (
             f"the rewrite did not fire on sin(a)**2 + cos(a)**2; rewrites that fired: {_fired}.\\n"
-            'Hint: the pattern is ("add", ("pow", ("sin", "v"), 2), ("pow", ("cos", "v"), 2)), '
-            'registered in "canonicalize".')
+            "Hint: nest the pattern like the formula: an add of two pows, each of a sin (or a cos) of the same "
+            "pattern variable, with the exponent 2; register it in the canonicalize phase.")
         _out = function([_a], T.sin(_a) ** 2 + T.cos(_a) ** 2)(np.array([0.3, -2.0, 5.0]))
         np.testing.assert_allclose(_out, np.ones(3), err_msg=(
             "\\nafter the rewrite the function should return ones shaped like the input.\\n"
-            "Hint: the replacement lambda v: T.ones_like(v)."))
+            "Hint: the replacement is a function of the matched variable that returns ones of its shape."))
         print("your rewrite fires:", _steps[-1][1])
         ### BEGIN HIDDEN TESTS
-        _b = T.dvector('b_check')
-        _other = rewrite.trace(T.sin(_a) ** 2 + T.cos(_b) ** 2)
-        assert "pythagoras" not in [n for _, _, names in _other for n in names]
-        _m = T.dmatrix('m_check')
-        _vals = np.arange(6.0).reshape(2, 3)
-        _res = function([_m], T.cos(_m) ** 2 + T.sin(_m) ** 2)(_vals)
-        assert _res.shape == (2, 3)
-        np.testing.assert_array_equal(_res, np.ones((2, 3)))
+        _fired = "[n for _, _, names in rewrite.trace({}, show=lambda v: '') for n in names]"
+        grade.true("the rewrite fires on sin²(a) + cos²(a)",
+                   "_a = T.dvector('a')\\n'pythagoras' in " + _fired.format("T.sin(_a) ** 2 + T.cos(_a) ** 2"))
+        grade.true("and not on sin²(a) + cos²(b)",
+                   "_a, _b = T.dvector('a'), T.dvector('b')\\n'pythagoras' not in "
+                   + _fired.format("T.sin(_a) ** 2 + T.cos(_b) ** 2"), hint="the same pattern variable twice")
+        _vals = np.arange(6.0).reshape(2, 3) * 1.7
+        grade.value("cos²(m) + sin²(m) on a 2x3 matrix is exactly ones (the rewrite, not rounding)",
+                    "_m = T.dmatrix('m')\\nfunction([_m], T.cos(_m) ** 2 + T.sin(_m) ** 2)(_vals)", np.ones((2, 3)),
+                    _vals=_vals, rtol=0, atol=0, shape=(2, 3))
         ### END HIDDEN TESTS
     """),
+    md("""
+        ## 6. After the rewrites: code for the CPU, or for the GPU
+
+        The rewritten graph is finally handed to a **backend** that turns it into code. On the CPU minigraph
+        generates a numba function per fused node; with `device='cuda'` it generates CUDA kernels instead — the
+        slides' "symbolic equations compiled to run efficiently on CPU and GPU". The graph, its rewrites and its
+        gradient are the same; only the last step differs.
+
+        The cell below compiles the stabilised $\\log s(v)$ of section 4 (and its sum) for the GPU, runs it on
+        five numbers, compares with the CPU, and prints the kernel minigraph generated for the element-wise part:
+        one thread per element, `cuda.grid(1)` its index, a grid-stride loop so any size fits.
+
+        **No GPU here?** Then it runs in numba's *CUDA simulator*, which executes each GPU thread as ordinary
+        Python — the same kernel code, so the same numbers, only slowly (hence a tiny input). The simulator must
+        be switched on (`NUMBA_ENABLE_CUDASIM=1`) before numba is first imported, and this notebook's kernel has
+        imported numba long ago (the CPU backend uses it), so the demonstration runs in a fresh Python process.
+    """),
+    code(r'''
+        import os, subprocess, sys
+
+        GPU_DEMO = r"""
+        import os
+        import numpy as np
+        import minigraph.tensor as T
+        from minigraph import function
+        from minigraph.backends import numba_cuda
+
+        kernels = []                          # each kernel source the CUDA backend generates, in order
+        _compile = numba_cuda._kernel
+        def _recording(source):
+            if source not in kernels:
+                kernels.append(source)
+            return _compile(source)
+        numba_cuda._kernel = _recording       # a peek into the backend, for this demonstration only
+
+        v = T.dvector('v')
+        log_s = T.log(1 / (1 + T.exp(-v)))
+        on_gpu = function([v], [log_s, log_s.sum()], device='cuda')
+        on_cpu = function([v], [log_s, log_s.sum()], device='cpu')
+        values = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])    # a tiny input: the simulator runs kernels as Python
+        print("backend:", on_gpu.backend_name, "(numba.cuda simulator)" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "(GPU)")
+        for name, f in (("GPU", on_gpu), ("CPU", on_cpu)):
+            elementwise, total = f(values)
+            print(f"{name}: log s(v) = {np.asarray(elementwise)}, sum = {float(total):.6g}")
+        print("\nwhat runs where:\n" + on_gpu.source())
+        print(f"\n{len(kernels)} kernels generated; the element-wise one:\n")
+        print(next(k for k in kernels if "softplus" in k or "log" in k))
+        """
+
+        def has_gpu():
+            try:
+                from numba import cuda
+                return cuda.is_available()
+            except Exception:            # no driver, no toolkit: no GPU for numba
+                return False
+
+        env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0" if has_gpu() else "1")
+        run = subprocess.run([sys.executable, "-c", GPU_DEMO], env=env, capture_output=True, text=True, timeout=300)
+        print(run.stdout or run.stderr[-3000:])
+    '''),
     md("""
         ## What to remember
 
@@ -658,6 +734,8 @@ REWRITES = [
         * Stability rewrites turn formulas that overflow into ones that do not; that is why the tutorial's
           logistic regression trains from large random weights.
         * You can add rewrites: a pattern and a replacement.
+        * The rewritten graph becomes numba code for the CPU or CUDA kernels for the GPU (`device='cuda'`);
+          your code does not change.
     """),
 ]
 

@@ -36,7 +36,7 @@ LOGREG = [
     TRAINING_IMPORTS,
     GRADING_NOTE,
     md("""
-        ## 1. Exercise 1 — the model as a graph
+        ## 1. Exercise 1 — the model as a graph (3 points)
 
         Write `logistic_regression(x, y, w, b, l2)`. The arguments are minigraph variables: `x` a matrix (one
         example per row), `y` a vector of 0/1 labels, `w` and `b` shared variables. Return four expressions:
@@ -57,10 +57,10 @@ LOGREG = [
             return p_1, prediction, obj, cost
     """),
     check("model_check", 3, """
-        # Self-check for exercise 1: three examples, three features, weights we know
+        # Self-check for exercise 1: three examples, three features, weights we know, and l2 = 0.3
         _x, _y = T.matrix('x_check'), T.vector('y_check')
         _w, _b = shared(np.array([0.5, -1.0, 2.0]), name='w_check'), shared(0.1, name='b_check')
-        _outs = logistic_regression(_x, _y, _w, _b, 0.01)
+        _outs = logistic_regression(_x, _y, _w, _b, 0.3)
         assert isinstance(_outs, tuple) and len(_outs) == 4 and all(isinstance(o, theano.Variable) for o in _outs), (
             "logistic_regression should return four minigraph expressions (p_1, prediction, obj, cost), got "
             f"{[type(o).__name__ for o in _outs] if isinstance(_outs, tuple) else type(_outs).__name__}.")
@@ -69,43 +69,49 @@ LOGREG = [
         _p, _pred, _obj, _cost = function([_x, _y], list(_outs), on_unused_input='ignore')(_X, _Y)
         _p_want = 1 / (1 + np.exp(-(_X @ [0.5, -1.0, 2.0] + 0.1)))
         np.testing.assert_allclose(_p, _p_want, rtol=1e-10, err_msg=(
-            "\\np_1 is wrong. For the first row x.w + b = 0.5 + 0.1 = 0.6, so p_1 should be s(0.6) ≈ 0.646.\\n"
-            "Hint: T.dot(x, w) gives one score per row; add b, then apply the logistic function."))
+            "\\np_1 is wrong. For the first row x·w + b = 0.5 + 0.1 = 0.6, so p_1 should be s(0.6) ≈ 0.646.\\n"
+            "Hint: the matrix product of x and w gives one score per row; add b, then apply the logistic function."))
         np.testing.assert_array_equal(np.asarray(_pred, dtype=float), (_p_want > 0.5).astype(float),
                                       err_msg="\\nprediction should be p_1 > 0.5 (1 where the probability exceeds one half).")
         _obj_want = -_Y * np.log(_p_want) - (1 - _Y) * np.log(1 - _p_want)
         np.testing.assert_allclose(_obj, _obj_want, rtol=1e-10, err_msg=(
             "\\nobj should hold one cross-entropy per row: -y log(p_1) - (1 - y) log(1 - p_1)."))
-        np.testing.assert_allclose(_cost, _obj_want.mean() + 0.01 * (0.25 + 1 + 4), rtol=1e-10, err_msg=(
-            "\\ncost should be obj.mean() + l2 * (w ** 2).sum(); here that is "
-            f"{_obj_want.mean():.4f} + 0.01 * 5.25.\\nHint: use the argument `l2`, not a fixed number."))
+        np.testing.assert_allclose(_cost, _obj_want.mean() + 0.3 * (0.25 + 1 + 4), rtol=1e-10, err_msg=(
+            "\\ncost should be the mean cross-entropy plus l2 times the sum of the squared weights; here (l2 = 0.3) "
+            f"that is {_obj_want.mean():.4f} + 0.3 · 5.25.\\nHint: use the argument `l2`, not a fixed number."))
         print("Exercise 1 passes: p_1 =", np.round(_p, 3), " cost =", float(_cost))
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(7)
-        _X, _Y = _rng.normal(size=(11, 5)), _rng.integers(0, 2, size=11).astype(float)
-        _w0, _b0 = _rng.normal(size=5) * 0.5, -0.3
+        _r = rng(7)
+        _X, _Y = _r.normal(size=(11, 5)), _r.integers(0, 2, size=11).astype(float)
+        _w0, _b0 = _r.normal(size=5) * 0.5, -0.3
+        _pw = 1 / (1 + np.exp(-(_X @ _w0 + _b0)))
+        _ow = -_Y * np.log(_pw) - (1 - _Y) * np.log(1 - _pw)
+        _run = ("_xs, _ys = T.matrix('xs'), T.vector('ys')\\n"
+                "_ws, _bs = shared(_w0, name='ws'), shared(_b0, name='bs')\\n"
+                "_outs = logistic_regression(_xs, _ys, _ws, _bs, _l2)\\n")
         for _l2 in (0.0, 0.5):
-            _w.set_value(_w0); _b.set_value(_b0)
-            _outs = logistic_regression(_x, _y, _w, _b, _l2)
-            assert _outs[0].ndim == 1 and _outs[2].ndim == 1 and _outs[3].ndim == 0
-            _p, _pred, _obj, _cost = function([_x, _y], list(_outs), on_unused_input='ignore')(_X, _Y)
-            _pw = 1 / (1 + np.exp(-(_X @ _w0 + _b0)))
-            _ow = -_Y * np.log(_pw) - (1 - _Y) * np.log(1 - _pw)
-            np.testing.assert_allclose(_p, _pw, rtol=1e-10)
-            np.testing.assert_array_equal(np.asarray(_pred, dtype=float), (_pw > 0.5).astype(float))
-            np.testing.assert_allclose(_obj, _ow, rtol=1e-10)
-            np.testing.assert_allclose(_cost, _ow.mean() + _l2 * np.sum(_w0 ** 2), rtol=1e-10)
-        # the cost graph differentiates correctly with respect to the weights (finite differences)
-        theano.verify_grad(lambda wv, bv: logistic_regression(T.constant(_X), T.constant(_Y), wv, bv, 0.1)[3],
-                           [_w0, np.array(_b0)])
+            _in = dict(_X=_X, _Y=_Y, _w0=_w0, _b0=_b0, _l2=_l2)
+            grade.true(f"four expressions: vectors p_1, obj and a scalar cost (l2 = {_l2})",
+                       _run + "[o.ndim for o in _outs] == [1, 1, 1, 0]", **_in)
+            for _k, (_name, _want) in enumerate((("p_1", _pw), ("prediction", (_pw > 0.5).astype(float)),
+                                                ("obj", _ow), ("cost", _ow.mean() + _l2 * np.sum(_w0 ** 2)))):
+                grade.value(f"{_name} on 11 random rows, 5 features (l2 = {_l2})",
+                            _run + f"np.asarray(function([_xs, _ys], _outs[{_k}], on_unused_input='ignore')(_X, _Y),"
+                            " dtype=float)", _want, rtol=1e-10, **_in,
+                            hint="the cost adds l2 times the sum of the squared weights" if _name == "cost" else None)
+        _gw = _X.T @ (_pw - _Y) / 11 + 2 * 0.1 * _w0
+        grade.value("T.grad of your cost with respect to w (l2 = 0.1)",
+                    _run + "function([_xs, _ys], T.grad(_outs[3], _ws))(_X, _Y)", _gw, rtol=1e-9,
+                    **dict(_X=_X, _Y=_Y, _w0=_w0, _b0=_b0, _l2=0.1))
         ### END HIDDEN TESTS
     """),
     md(r"""
-        ## 2. Exercise 2 — let `T.grad` derive the update
+        ## 2. Exercise 2 — let `T.grad` derive the update (3 points)
 
         Gradient descent moves each parameter a small step against its gradient:
         $w \leftarrow w - \eta\, \partial \text{cost} / \partial w$, and the same for $b$.
-        You never write the derivative: `T.grad(cost, [w, b])` returns both gradients as graphs.
+        You never write the derivative: `T.grad` of the cost with respect to the list of `w` and `b` returns both
+        gradients as graphs.
 
         Write `make_trainer(x, y, w, b, learning_rate, l2)`. It builds the model with your
         `logistic_regression`, and returns two compiled functions:
@@ -124,49 +130,60 @@ LOGREG = [
             return train, predict
     """),
     check("trainer_check", 3, """
-        # Self-check for exercise 2: one step of gradient descent, compared with the gradient worked out by hand
+        # Self-check for exercise 2: one step of gradient descent (learning rate 0.25, l2 = 0.05), compared with
+        # the gradient worked out by hand
         _x, _y = T.matrix('x_check'), T.vector('y_check')
         _w0, _b0 = np.array([0.5, -1.0, 2.0]), 0.1
         _w, _b = shared(_w0.copy(), name='w_check'), shared(_b0, name='b_check')
-        _train, _predict = make_trainer(_x, _y, _w, _b, learning_rate=0.1, l2=0.01)
+        _train, _predict = make_trainer(_x, _y, _w, _b, learning_rate=0.25, l2=0.05)
         assert isinstance(_train, theano.Function) and isinstance(_predict, theano.Function), (
             "make_trainer should return two compiled minigraph functions (train, predict).")
         _X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [-1.0, 2.0, 0.0]])
         _Y = np.array([1.0, 0.0, 1.0])
         _cost = _train(_X, _Y)
         _p = 1 / (1 + np.exp(-(_X @ _w0 + _b0)))
-        _cost_want = np.mean(-_Y * np.log(_p) - (1 - _Y) * np.log(1 - _p)) + 0.01 * np.sum(_w0 ** 2)
+        _cost_want = np.mean(-_Y * np.log(_p) - (1 - _Y) * np.log(1 - _p)) + 0.05 * np.sum(_w0 ** 2)
         np.testing.assert_allclose(_cost, _cost_want, rtol=1e-10, err_msg=(
-            "\\ntrain(X, Y) should return the cost before the step.\\nHint: function([x, y], cost, updates=...)."))
+            "\\ntrain(X, Y) should return the cost (with l2 = 0.05) before the step.\\n"
+            "Hint: pass `l2` on to logistic_regression; the cost is the output, the step goes in the updates."))
         # by hand: d cost / d w = X^T (p - y) / N + 2 l2 w,  d cost / d b = mean(p - y)
-        _gw, _gb = _X.T @ (_p - _Y) / 3 + 2 * 0.01 * _w0, np.mean(_p - _Y)
-        np.testing.assert_allclose(_w.get_value(), _w0 - 0.1 * _gw, rtol=1e-10, err_msg=(
-            "\\nafter one call of train, w should have moved to w - 0.1 * gw.\\n"
-            "Hint: gw, gb = T.grad(cost, [w, b]) and updates=[(w, w - learning_rate * gw), (b, ...)]."))
-        np.testing.assert_allclose(_b.get_value(), _b0 - 0.1 * _gb, rtol=1e-10,
-                                   err_msg="\\nafter one call of train, b should have moved to b - 0.1 * gb.")
+        _gw, _gb = _X.T @ (_p - _Y) / 3 + 2 * 0.05 * _w0, np.mean(_p - _Y)
+        np.testing.assert_allclose(_w.get_value(), _w0 - 0.25 * _gw, rtol=1e-10, err_msg=(
+            "\\nafter one call of train (learning rate 0.25), w should have moved to w - 0.25 · ∂cost/∂w.\\n"
+            "Hint: use the arguments `learning_rate` and `l2`, not fixed numbers, and let T.grad give both gradients."))
+        np.testing.assert_allclose(_b.get_value(), _b0 - 0.25 * _gb, rtol=1e-10,
+                                   err_msg="\\nafter one call of train, b should have moved to b - 0.25 · ∂cost/∂b.")
         np.testing.assert_array_equal(np.asarray(_predict(_X), dtype=float),
                                       ((_X @ _w.get_value() + _b.get_value()) > 0).astype(float),
                                       err_msg="\\npredict(X) should return the thresholded prediction.")
         print("Exercise 2 passes: one step of gradient descent is exactly right.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(8)
-        _X, _Y = _rng.normal(size=(20, 4)), _rng.integers(0, 2, size=20).astype(float)
-        _w0 = _rng.normal(size=4) * 0.3
-        _w, _b = shared(_w0.copy()), shared(0.0)
-        _train, _predict = make_trainer(_x, _y, _w, _b, learning_rate=0.3, l2=0.05)
-        _wv, _bv, _costs = _w0.copy(), 0.0, []
-        for _ in range(5):
-            _costs.append(float(_train(_X, _Y)))
-            _p = 1 / (1 + np.exp(-(_X @ _wv + _bv)))
-            _wv, _bv = _wv - 0.3 * (_X.T @ (_p - _Y) / 20 + 0.1 * _wv), _bv - 0.3 * np.mean(_p - _Y)
-        np.testing.assert_allclose(_w.get_value(), _wv, rtol=1e-9)
-        np.testing.assert_allclose(_b.get_value(), _bv, rtol=1e-9)
-        assert _costs[-1] < _costs[0]
+        _r = rng(8)
+        _X, _Y = _r.normal(size=(20, 4)), _r.integers(0, 2, size=20).astype(float)
+        _w0 = _r.normal(size=4) * 0.3
+        for _lr, _l2 in ((0.3, 0.05), (0.07, 0.0)):
+            _wv, _bv, _costs = _w0.copy(), 0.0, []
+            for _ in range(5):
+                _p = 1 / (1 + np.exp(-(_X @ _wv + _bv)))
+                _costs.append(np.mean(-_Y * np.log(_p) - (1 - _Y) * np.log(1 - _p)) + _l2 * np.sum(_wv ** 2))
+                _wv, _bv = _wv - _lr * (_X.T @ (_p - _Y) / 20 + 2 * _l2 * _wv), _bv - _lr * np.mean(_p - _Y)
+            _run = ("_xs, _ys = T.matrix('xs'), T.vector('ys')\\n"
+                    "_ws, _bs = shared(_w0.copy(), name='ws'), shared(0.0, name='bs')\\n"
+                    "_train, _predict = make_trainer(_xs, _ys, _ws, _bs, learning_rate=_lr, l2=_l2)\\n"
+                    "_costs = [float(_train(_X, _Y)) for _ in range(5)]\\n")
+            _in = dict(_X=_X, _Y=_Y, _w0=_w0, _lr=_lr, _l2=_l2)
+            grade.value(f"the costs train returns over 5 steps (learning rate {_lr}, l2 {_l2})", _run + "_costs",
+                        np.array(_costs), rtol=1e-9, **_in, hint="train returns the cost before each step")
+            grade.value(f"w after 5 steps (learning rate {_lr}, l2 {_l2})", _run + "_ws.get_value()", _wv,
+                        rtol=1e-9, **_in, hint="use the arguments learning_rate and l2, not fixed numbers")
+            grade.value(f"b after 5 steps (learning rate {_lr}, l2 {_l2})", _run + "float(_bs.get_value())", float(_bv),
+                        rtol=1e-9, **_in)
+            grade.value(f"predict after 5 steps (learning rate {_lr}, l2 {_l2})",
+                        _run + "np.asarray(_predict(_X), dtype=float)", ((_X @ _wv + _bv) > 0).astype(float), **_in)
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 3. The tutorial's experiment: 400 random examples, 784 features
+        ## 3. The tutorial's experiment: 400 random examples, 784 features (1 point)
 
         The data below is pure noise: random inputs with random labels. With 784 features and only 400
         examples, a linear model can nevertheless fit every training label — a reminder that training
@@ -230,9 +247,14 @@ LOGREG = [
             f"training accuracy on the random data should be close to 100%, got {_acc:.1%}.\\n"
             "Hint: check that train() updates both w and b, with a minus sign (descent, not ascent).")
         print(f"training accuracy {_acc:.1%}")
+        ### BEGIN HIDDEN TESTS
+        grade.true("training accuracy on the random data above 95%",
+                   "float(np.mean(np.asarray(predict(D[0]), dtype=float) == D[1])) > 0.95",
+                   hint="train() must update both w and b, downhill")
+        ### END HIDDEN TESTS
     """),
     md("""
-        ## 4. Real data: breast-cancer biopsies
+        ## 4. Real data: breast-cancer biopsies (2 points)
 
         scikit-learn ships the Wisconsin diagnostic breast-cancer data: 569 biopsies, 30 measurements each
         (cell radius, texture, ...), labelled malignant (0) or benign (1). We keep 169 biopsies aside and never
@@ -283,6 +305,10 @@ LOGREG = [
             f"held-out accuracy should be above 90% (a linear model reaches about 97%), got {_acc:.1%}.\\n"
             "Hint: if exercises 1 and 2 pass, check that you did not change the data preparation above.")
         print(f"held-out accuracy {_acc:.1%}")
+        ### BEGIN HIDDEN TESTS
+        grade.true("held-out accuracy on the biopsies above 90%",
+                   "float(np.mean(np.asarray(predict_bc(X_test), dtype=float) == Y_test)) > 0.9")
+        ### END HIDDEN TESTS
     """),
     md("""
         ## What to remember
@@ -318,7 +344,7 @@ MLP = [
     TRAINING_IMPORTS,
     GRADING_NOTE,
     md("""
-        ## 1. Exercise 1 — a layer
+        ## 1. Exercise 1 — a layer (2 points)
 
         The constructor is written for you: it stores `W` and `b` as shared variables. The bias is stored as a
         column (shape `(n_output, 1)`) marked *broadcastable* along its second axis, so that `W x + b` adds it to
@@ -354,19 +380,29 @@ MLP = [
             _got = function([_x], _out)(_X)
             np.testing.assert_allclose(_got, _np_act(_W @ _X + _bias[:, None]), rtol=1e-10, err_msg=(
                 f"\\nLayer.output is wrong with activation={getattr(_act, '__name__', _act)}.\\n"
-                "Hint: T.dot(self.W, x) + self.b (the bias column broadcasts over the examples), "
-                "then self.activation(...) unless it is None."))
+                "Hint: W times x (a matrix product), plus the bias column, which broadcasts over the examples; "
+                "then the activation, unless it is None."))
         print("Layer.output passes: shape", _got.shape)
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(9)
-        _W, _bias, _X = _rng.normal(size=(5, 3)), _rng.normal(size=5), _rng.normal(size=(3, 7))
-        _layer = Layer(_W, _bias, T.tanh)
-        np.testing.assert_allclose(function([_x], _layer.output(_x))(_X), np.tanh(_W @ _X + _bias[:, None]), rtol=1e-10)
-        theano.verify_grad(lambda v: Layer(_W, _bias, T.nnet.sigmoid).output(v), [_X])
+        _r = rng(9)
+        _W, _bias, _X = _r.normal(size=(5, 3)), _r.normal(size=5), _r.normal(size=(3, 7))
+        _in = dict(_W=_W, _bias=_bias, _X=_X)
+        _lin = _W @ _X + _bias[:, None]
+        grade.value("a tanh layer, 3 inputs -> 5 outputs, on 7 examples",
+                    "_xs = T.matrix('xs')\\nfunction([_xs], Layer(_W, _bias, T.tanh).output(_xs))(_X)", np.tanh(_lin),
+                    rtol=1e-10, **_in)
+        grade.value("the same layer without activation (None)",
+                    "_xs = T.matrix('xs')\\nfunction([_xs], Layer(_W, _bias, None).output(_xs))(_X)", _lin,
+                    rtol=1e-10, **_in)
+        _s = 1 / (1 + np.exp(-_lin))
+        grade.value("T.grad of the sum of a sigmoid layer's output with respect to x",
+                    "_xs = T.matrix('xs')\\n"
+                    "function([_xs], T.grad(Layer(_W, _bias, T.nnet.sigmoid).output(_xs).sum(), _xs))(_X)",
+                    _W.T @ (_s * (1 - _s)), rtol=1e-9, **_in)
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 2. Exercise 2 — the network and its cost
+        ## 2. Exercise 2 — the network and its cost (2 points)
 
         `MLP` keeps a list of layers and all their parameters. Write
         * `output(x)`: feed `x` through the layers in order (the output of one is the input of the next);
@@ -384,8 +420,8 @@ MLP = [
 
             def output(self, x):
                 ### BEGIN SOLUTION
-                for layer in self.layers:
-                    x = layer.output(x)
+                for each in self.layers:
+                    x = each.output(x)
                 return x
                 ### END SOLUTION
 
@@ -408,29 +444,36 @@ MLP = [
         assert isinstance(_out, theano.Variable), f"MLP.output should return a minigraph expression, got {type(_out).__name__}."
         np.testing.assert_allclose(function([_x], _out)(_X), _want, rtol=1e-10, err_msg=(
             "\\nMLP.output should apply the layers one after the other.\\n"
-            "Hint: for layer in self.layers: x = layer.output(x); then return x."))
+            "Hint: feed the output of each layer to the next one, in order, and return the last output."))
         _err = _net.squared_error(_x, _t)
         assert isinstance(_err, theano.Variable) and _err.ndim == 0, (
             "squared_error should return a scalar minigraph expression (sum over every entry).")
         np.testing.assert_allclose(function([_x, _t], _err)(_X, _target), np.sum((_want - _target) ** 2), rtol=1e-10,
-                                   err_msg="\\nsquared_error should be T.sum((self.output(x) - y) ** 2).")
+                                   err_msg="\\nsquared_error should be the sum over every entry of (output - y)².")
         print("MLP.output and MLP.squared_error pass.")
         ### BEGIN HIDDEN TESTS
-        _Ws = [_rng.normal(size=(4, 3)), _rng.normal(size=(5, 4)), _rng.normal(size=(2, 5))]
-        _bs = [_rng.normal(size=4), _rng.normal(size=5), _rng.normal(size=2)]
-        _net = MLP(_Ws, _bs, [T.tanh, None, T.nnet.sigmoid])
-        assert len(_net.params) == 6 and _net.params[0] is _net.layers[0].W and _net.params[5] is _net.layers[2].b
-        _X, _Yt = _rng.normal(size=(3, 6)), _rng.normal(size=(2, 6))
+        _r = rng(10)
+        _Ws = [_r.normal(size=(4, 3)), _r.normal(size=(5, 4)), _r.normal(size=(2, 5))]
+        _bs = [_r.normal(size=4), _r.normal(size=5), _r.normal(size=2)]
+        _X, _Yt = _r.normal(size=(3, 6)), _r.normal(size=(2, 6))
         _h = _Ws[1] @ np.tanh(_Ws[0] @ _X + _bs[0][:, None]) + _bs[1][:, None]
-        _o = _sig(_Ws[2] @ _h + _bs[2][:, None])
-        _ym = T.matrix('y_check')
-        np.testing.assert_allclose(function([_x], _net.output(_x))(_X), _o, rtol=1e-10)
-        np.testing.assert_allclose(function([_x, _ym], _net.squared_error(_x, _ym))(_X, _Yt), np.sum((_o - _Yt) ** 2), rtol=1e-10)
-        theano.verify_grad(lambda v: _net.squared_error(v, T.constant(_Yt)), [_X])
+        _o = 1 / (1 + np.exp(-(_Ws[2] @ _h + _bs[2][:, None])))
+        _in = dict(_W0=_Ws[0], _W1=_Ws[1], _W2=_Ws[2], _b0=_bs[0], _b1=_bs[1], _b2=_bs[2], _X=_X, _Yt=_Yt)
+        _net = ("_net = MLP([_W0, _W1, _W2], [_b0, _b1, _b2], [T.tanh, None, T.nnet.sigmoid])\\n"
+                "_xs, _ys = T.matrix('xs'), T.matrix('ys')\\n")
+        grade.value("MLP.output of a 3-4-5-2 network (tanh, none, sigmoid) on 6 examples",
+                    _net + "function([_xs], _net.output(_xs))(_X)", _o, rtol=1e-10, **_in,
+                    hint="each layer's output is the next layer's input")
+        grade.value("MLP.squared_error of that network against a 2x6 target",
+                    _net + "function([_xs, _ys], _net.squared_error(_xs, _ys))(_X, _Yt)", np.sum((_o - _Yt) ** 2),
+                    rtol=1e-10, **_in)
+        grade.true("the network keeps its six parameters in order",
+                   _net + "len(_net.params) == 6 and _net.params[0] is _net.layers[0].W "
+                   "and _net.params[5] is _net.layers[2].b", **_in)
         ### END HIDDEN TESTS
     """),
     md(r"""
-        ## 3. Exercise 3 — gradient descent with momentum
+        ## 3. Exercise 3 — gradient descent with momentum (3 points)
 
         Plain gradient descent zig-zags in narrow valleys. *Momentum* smooths the steps: each parameter $p$ gets
         a velocity $v$ (a shared variable of the same shape, starting at zero) that is a moving average of the
@@ -470,32 +513,50 @@ MLP = [
             _pv, _vv = _pv - 0.1 * _vv, 0.9 * _vv + 0.1 * (2 * np.array([1.0, 3.0]) * _pv)
             np.testing.assert_allclose(_p.get_value(), _pv, rtol=1e-10, err_msg=(
                 f"\\nafter {_k + 1} step(s) the parameter should be {_pv}.\\n"
-                "Hint: p <- p - learning_rate * v with the OLD velocity v (updates are applied together), and\\n"
-                "v <- momentum * v + (1 - momentum) * T.grad(cost, p)."))
+                "Hint: p ← p − η·v uses the velocity from BEFORE the call (all updates are applied together), and\\n"
+                "v ← μ·v + (1 − μ)·∂cost/∂p, with η the learning rate and μ the momentum."))
+        # A parameter that broadcasts, like the layers' bias column (shape (n, 1), broadcastable along axis 1)
+        _col = shared(np.array([[1.0], [-2.0]]), name='bias_check', broadcastable=(False, True))
+        _bcost = T.sum((_col * np.ones((2, 3))) ** 2)
+        try:
+            _bstep = function([], _bcost, updates=gradient_updates_momentum(_bcost, [_col], 0.1, 0.9))
+        except TypeError as _err:
+            raise AssertionError(
+                "gradient_updates_momentum fails for a broadcastable parameter such as a layer's bias column:\\n"
+                f"  {_err}\\nHint: the fix is not in the update expression: create each velocity with the same "
+                "broadcastable pattern as its parameter (see the exercise text).") from None
+        _bstep(); _bstep()
+        np.testing.assert_allclose(_col.get_value(), [[0.94], [-1.88]], rtol=1e-10,
+                                   err_msg="\\ntwo momentum steps on a bias column went wrong.")
         print("momentum updates follow the formula:", _p.get_value())
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(11)
-        _layer = Layer(_rng.normal(size=(3, 2)), _rng.normal(size=3), T.tanh)
-        _x = T.matrix('x_check')
-        _X = _rng.normal(size=(2, 4))
-        _c = T.sum(_layer.output(_x) ** 2)
-        _ups = gradient_updates_momentum(_c, _layer.params, 0.05, 0.5)
-        assert len(_ups) == 4 and all(isinstance(s, theano.SharedVariable) for s, _ in _ups)
-        _grads = function([_x], T.grad(_c, _layer.params))
-        _f = function([_x], _c, updates=_ups)
-        _Wv, _bv = _layer.W.get_value(), _layer.b.get_value()
+        _r = rng(11)
+        _W0, _b0, _X = _r.normal(size=(3, 2)), _r.normal(size=3), _r.normal(size=(2, 4))
+        _Wv, _bv = _W0.copy(), _b0.reshape(-1, 1).copy()
         _vel = [np.zeros_like(_Wv), np.zeros_like(_bv)]
         for _ in range(3):
-            _g = _grads(_X)
-            _f(_X)
+            _h = np.tanh(_Wv @ _X + _bv)
+            _dz = 2 * _h * (1 - _h ** 2)
+            _g = [_dz @ _X.T, _dz.sum(axis=1, keepdims=True)]
             _Wv, _bv = _Wv - 0.05 * _vel[0], _bv - 0.05 * _vel[1]
             _vel = [0.5 * _vel[0] + 0.5 * _g[0], 0.5 * _vel[1] + 0.5 * _g[1]]
-        np.testing.assert_allclose(_layer.W.get_value(), _Wv, rtol=1e-9)
-        np.testing.assert_allclose(_layer.b.get_value(), _bv, rtol=1e-9)
+        _run = ("_layer = Layer(_W0, _b0, T.tanh)\\n_xs = T.matrix('xs')\\n"
+                "_c = T.sum(_layer.output(_xs) ** 2)\\n"
+                "_ups = gradient_updates_momentum(_c, _layer.params, 0.05, 0.5)\\n"
+                "_f = function([_xs], _c, updates=_ups)\\n"
+                "for _ in range(3):\\n    _f(_X)\\n")
+        _in = dict(_W0=_W0, _b0=_b0, _X=_X)
+        grade.true("two update pairs per parameter, each for a shared variable",
+                   _run + "len(_ups) == 4 and all(isinstance(s, theano.SharedVariable) for s, _ in _ups)", **_in)
+        grade.value("a layer's W after 3 momentum steps (learning rate 0.05, momentum 0.5)",
+                    _run + "_layer.W.get_value()", _Wv, rtol=1e-9, **_in,
+                    hint="p ← p − η v with the old velocity; v ← μ v + (1 − μ) ∂cost/∂p")
+        grade.value("its bias column after the same steps", _run + "_layer.b.get_value()", _bv, rtol=1e-9, **_in,
+                    hint="the velocity of the bias has the bias's broadcastable pattern")
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 4. Two clusters in the plane
+        ## 4. Two clusters in the plane (1 point)
 
         A thousand points from two overlapping Gaussian clusters, labelled by cluster. The network has 2 inputs,
         4 hidden units and 1 output, all sigmoid; learning rate 0.01, momentum 0.9. The clusters overlap, so even
@@ -555,9 +616,13 @@ MLP = [
             f"training accuracy on the two clusters should be around 80-85%, got {_acc:.1%}.\\n"
             "Hint: if exercises 1-3 pass, make sure the cells above ran in order.")
         print(f"two-cluster accuracy {_acc:.1%}")
+        ### BEGIN HIDDEN TESTS
+        grade.true("training accuracy on the two clusters above 75%",
+                   "float(np.mean((np.asarray(mlp_output(X))[0] > 0.5) == Y)) > 0.75")
+        ### END HIDDEN TESTS
     """),
     md(r"""
-        ## 5. A larger network: handwritten digits
+        ## 5. A larger network: handwritten digits (2 points)
 
         scikit-learn's digits: 1797 images of 8×8 pixels, ten classes. The network is 64 → 32 → 10 with a
         `tanh` hidden layer and a **softmax** output (ten probabilities that sum to one). The classes are
@@ -619,6 +684,10 @@ MLP = [
             f"held-out accuracy on the digits should be above 85% (about 95% is typical here), got {_acc:.1%}.\\n"
             "Hint: if the toy problem works, check gradient_updates_momentum with a matrix parameter.")
         print(f"digits accuracy {_acc:.1%}")
+        ### BEGIN HIDDEN TESTS
+        grade.true("held-out accuracy on the digits above 85%",
+                   "float(np.mean(np.asarray(classify(images[test_idx].T)) == classes[test_idx])) > 0.85")
+        ### END HIDDEN TESTS
     """),
     md("""
         ## What to remember

@@ -60,7 +60,7 @@ FIRST_STEPS = [
         print(pp(z))
     """),
     md("""
-        ## 4. Exercise 1 — vectors work the same way
+        ## 4. Exercise 1 — vectors work the same way (1 point)
 
         `T.vector('a')` is a symbolic 1-d array of floats. Arithmetic on vectors is element-wise, just as in NumPy.
 
@@ -80,24 +80,27 @@ FIRST_STEPS = [
         # Self-check for exercise 1
         assert isinstance(out1, theano.Variable), (
             f"`out1` should be a minigraph expression built from the symbol `a`, but it is a {type(out1).__name__}.\\n"
-            "Hint: write it with the symbol itself, e.g. `a + a ** 10`, not with numbers or NumPy arrays.")
+            "Hint: combine the symbol `a` itself with + and the power operator, not numbers or NumPy arrays.")
         assert isinstance(f1, theano.Function), (
-            f"`f1` should be the result of `function([a], out1)`, but it is a {type(f1).__name__}.")
+            f"`f1` should be a compiled function (what `function` returns), but it is a {type(f1).__name__}.")
         got = f1([0.0, 1.0, 2.0])
         np.testing.assert_allclose(got, [0.0, 2.0, 1026.0], err_msg=(
-            "\\nf1([0, 1, 2]) should be [0 + 0**10, 1 + 1**10, 2 + 2**10] = [0, 2, 1026].\\n"
-            "Hint: `**` is the power operator; check that you compiled `out1` itself."))
+            "\\nf1([0, 1, 2]) should be [0 + 0¹⁰, 1 + 1¹⁰, 2 + 2¹⁰] = [0, 2, 1026].\\n"
+            "Hint: in Python `**` is the power operator (`^` is not); check that you compiled `out1` itself."))
         print("Exercise 1 passes:", got)
         ### BEGIN HIDDEN TESTS
-        assert out1.ndim == 1 and out1.dtype == "float64"
-        _v = np.random.default_rng(1).normal(size=7)
-        _mine = function([a], out1)(_v)
-        assert isinstance(_mine, np.ndarray)
-        np.testing.assert_allclose(_mine, _v + _v ** 10, rtol=1e-12)
+        _v = rng(1).normal(size=7)
+        grade.graph("out1 is a minigraph expression", "out1", is_graph=True,
+                    hint="build out1 from the symbol a, not from numbers")
+        grade.true("out1 is a float64 vector", "out1.ndim == 1 and out1.dtype == 'float64'")
+        grade.value("f1 on 7 random numbers", "f1(_v)", _v + _v ** 10, _v=_v, rtol=1e-12,
+                    hint="`**` is the power operator")
+        grade.value("out1 compiled afresh, on the same numbers", "function([a], out1)(_v)", _v + _v ** 10,
+                    _v=_v, rtol=1e-12)
         ### END HIDDEN TESTS
     """),
     md("""
-        ## 5. Exercise 2 — a polynomial in two vectors
+        ## 5. Exercise 2 — a polynomial in two vectors (2 points)
 
         Using the symbols `a` and `b` from above, build `out2` $= a^2 + 2ab + b^2$ (element-wise) and compile it
         into `f2`, a function of `a` and `b` in that order. Then try `f2([1, 2], [4, 5])`: what do you expect?
@@ -112,23 +115,25 @@ FIRST_STEPS = [
         # Self-check for exercise 2
         assert isinstance(out2, theano.Variable), (
             f"`out2` should be a minigraph expression of `a` and `b`, but it is a {type(out2).__name__}.\\n"
-            "Hint: use the symbols: `a ** 2 + 2 * a * b + b ** 2`.")
-        assert isinstance(f2, theano.Function), f"`f2` should come from `function([a, b], out2)`, got {type(f2).__name__}."
+            "Hint: write the formula with the symbols `a` and `b` themselves.")
+        assert isinstance(f2, theano.Function), f"`f2` should be a compiled function, got {type(f2).__name__}."
         got = f2([1, 2], [4, 5])
         np.testing.assert_allclose(got, [25.0, 49.0], err_msg=(
-            "\\nf2([1, 2], [4, 5]) should be [(1+4)**2, (2+5)**2] = [25, 49].\\n"
-            "Hint: the inputs of `function` must be [a, b] in this order, and every operation is element-wise."))
+            "\\nf2([1, 2], [4, 5]) should be [1² + 2·1·4 + 4², 2² + 2·2·5 + 5²] = [25, 49].\\n"
+            "Hint: the inputs of `function` must be a and b in this order, and every operation is element-wise."))
         print("Exercise 2 passes:", got)
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(2)
-        _u, _w = _rng.normal(size=5), _rng.normal(size=5)
-        _val = function([a, b], out2)(_u, _w)
-        assert isinstance(_val, np.ndarray) and _val.shape == (5,)
-        np.testing.assert_allclose(_val, (_u + _w) ** 2, rtol=1e-12)
-        # its gradient: d/da sum((a+b)^2) = 2(a+b), the same for b
-        _ga, _gb = function([a, b], T.grad(out2.sum(), [a, b]))(_u, _w)
-        np.testing.assert_allclose(_ga, 2 * (_u + _w), rtol=1e-10)
-        np.testing.assert_allclose(_gb, 2 * (_u + _w), rtol=1e-10)
+        _r = rng(2)
+        _u, _w = _r.normal(size=5), _r.normal(size=5)
+        grade.graph("out2 is a minigraph expression", "out2", is_graph=True)
+        grade.value("f2 on two random vectors", "f2(_u, _w)", (_u + _w) ** 2, _u=_u, _w=_w, rtol=1e-12,
+                    hint="a² + 2ab + b², element-wise, with the inputs in the order a, b")
+        grade.value("out2 compiled afresh", "function([a, b], out2)(_u, _w)", (_u + _w) ** 2, _u=_u, _w=_w,
+                    rtol=1e-12)
+        grade.value("d/da of the sum of out2 (T.grad of your graph)",
+                    "function([a, b], T.grad(out2.sum(), a))(_u, _w)", 2 * (_u + _w), _u=_u, _w=_w, rtol=1e-10)
+        grade.value("d/db of the sum of out2 (T.grad of your graph)",
+                    "function([a, b], T.grad(out2.sum(), b))(_u, _w)", 2 * (_u + _w), _u=_u, _w=_w, rtol=1e-10)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -139,7 +144,7 @@ FIRST_STEPS = [
         print(pp(out2))
     """),
     md("""
-        ## 6. Exercise 3 — several outputs at once
+        ## 6. Exercise 3 — several outputs at once (2 points)
 
         A compiled function may return a list of outputs, computed together (shared parts only once).
         For two matrices `A` and `B`, build
@@ -162,6 +167,9 @@ FIRST_STEPS = [
     """),
     check("ex3_check", 2, """
         # Self-check for exercise 3
+        for _name in ("diff", "abs_diff", "diff_squared", "f_diffs"):
+            assert _name in globals(), (
+                f"`{_name}` is not defined yet: fill in the exercise cell above and run it (Shift+Enter).")
         for _name in ("diff", "abs_diff", "diff_squared"):
             assert isinstance(globals()[_name], theano.Variable), (
                 f"`{_name}` should be a minigraph expression of A and B, got {type(globals()[_name]).__name__}.")
@@ -170,20 +178,23 @@ FIRST_STEPS = [
         assert isinstance(got, list) and len(got) == 3, (
             f"f_diffs should return a list of three arrays, got {type(got).__name__} "
             f"{'of length ' + str(len(got)) if isinstance(got, list) else ''}.\\n"
-            "Hint: pass the outputs as a list: function([A, B], [diff, abs_diff, diff_squared]).")
+            "Hint: give `function` the three outputs together as one list, in the order diff, abs_diff, diff_squared.")
         for _got, _want, _what in zip(got, ([[1, 0], [-1, -2]], [[1, 0], [1, 2]], [[1, 0], [1, 4]]),
                                       ("diff", "abs_diff", "diff_squared")):
             np.testing.assert_allclose(_got, _want, err_msg=f"\\nthe output for `{_what}` is wrong "
                                        "(inputs A=[[1, 1], [1, 1]], B=[[0, 1], [2, 3]]).")
         print("Exercise 3 passes.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(3)
-        _P, _Q = _rng.normal(size=(3, 4)), _rng.normal(size=(3, 4))
-        _d, _ad, _d2 = function([A, B], [diff, abs_diff, diff_squared])(_P, _Q)
-        np.testing.assert_allclose(_d, _P - _Q)
-        np.testing.assert_allclose(_ad, np.abs(_P - _Q))
-        np.testing.assert_allclose(_d2, (_P - _Q) ** 2)
-        assert all(v.ndim == 2 for v in (diff, abs_diff, diff_squared))
+        _r = rng(3)
+        _P, _Q = _r.normal(size=(3, 4)), _r.normal(size=(3, 4))
+        for _k, (_name, _want) in enumerate((("diff", _P - _Q), ("abs_diff", np.abs(_P - _Q)),
+                                             ("diff_squared", (_P - _Q) ** 2))):
+            grade.true(f"{_name} is a matrix expression",
+                       f"isinstance({_name}, theano.Variable) and {_name}.ndim == 2")
+            grade.value(f"output {_k + 1} of f_diffs ({_name}) on random 3x4 matrices", f"f_diffs(_P, _Q)[{_k}]",
+                        _want, _P=_P, _Q=_Q, rtol=1e-12)
+            grade.value(f"{_name} compiled afresh", f"function([A, B], {_name})(_P, _Q)", _want, _P=_P, _Q=_Q,
+                        rtol=1e-12)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -228,7 +239,7 @@ LOGISTIC = [
         logistic_np(np.array([-2.0, 0.0, 2.0]))
     """),
     md("""
-        ### Exercise 1
+        ### Exercise 1 (2 points)
 
         Write `logistic(v)`: given a minigraph variable `v` (of any shape), return the expression $s(v)$.
         Use `T.exp`; do not use `T.nnet.sigmoid` (that would be the answer ready-made).
@@ -255,24 +266,28 @@ LOGISTIC = [
         _s = logistic(_x)
         assert isinstance(_s, theano.Variable), (
             f"logistic(x) should return a minigraph expression, but it returned a {type(_s).__name__}.\\n"
-            "Hint: build the formula from the symbol: 1 / (1 + T.exp(-v)).")
+            "Hint: build 1 / (1 + e^(-v)) from the symbol `v` with T.exp — not with np.exp, which needs numbers.")
         _got = function([_x], _s)([[0, 1], [-1, -2]])
         _want = np.array([[0.5, 0.73105858], [0.26894142, 0.11920292]])
         np.testing.assert_allclose(_got, _want, rtol=1e-6, err_msg=(
             "\\nlogistic on [[0, 1], [-1, -2]] gave the wrong numbers. s(0) must be 0.5 and s(1) ≈ 0.731.\\n"
             "Hint: mind the sign: e^(-x), not e^(x)."))
+        assert not any("sigmoid" in str(_n.op) for _n in theano.graph.toposort([_s])), (
+            "logistic uses T.nnet.sigmoid, the answer ready-made: write the formula with T.exp instead.")
         print("logistic works on matrices:\\n", _got)
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(4)
-        for _sym, _val in ((T.dscalar('c0'), np.float64(0.3)), (T.dvector('c1'), _rng.normal(size=6) * 3),
-                           (T.dtensor3('c3'), _rng.normal(size=(2, 3, 4)))):
-            _e = logistic(_sym)
-            assert isinstance(_e, theano.Variable) and _e.ndim == _sym.ndim
-            np.testing.assert_allclose(function([_sym], _e)(_val), 1 / (1 + np.exp(-_val)), rtol=1e-12)
-            np.testing.assert_allclose(function([_sym], _e)(_val), function([_sym], T.nnet.sigmoid(_sym))(_val),
-                                       rtol=1e-12)
-        # the gradient of the student's graph against finite differences
-        theano.verify_grad(logistic, [_rng.normal(size=(3, 4))])
+        _r = rng(4)
+        for _kind, _val in (("dscalar", 0.3), ("dvector", _r.normal(size=6) * 3),
+                            ("dtensor3", _r.normal(size=(2, 3, 4)))):
+            grade.value(f"logistic on a {_kind} of shape {np.shape(_val)}",
+                        f"_sym = T.{_kind}('c')\\nfunction([_sym], logistic(_sym))(_val)",
+                        1 / (1 + np.exp(-_val)), _val=_val, rtol=1e-12, hint="s(v) = 1 / (1 + e^(-v))")
+        grade.graph("logistic is written with T.exp, not T.nnet.sigmoid", "logistic(T.dmatrix('m'))",
+                    forbids=["sigmoid"], is_graph=True, hint="the exercise asks for the formula, not T.nnet.sigmoid")
+        _g = _r.normal(size=(3, 4))
+        grade.value("the gradient of sum(logistic(v)) (T.grad of your graph)",
+                    "_m = T.dmatrix('m')\\nfunction([_m], T.grad(logistic(_m).sum(), _m))(_g)",
+                    np.exp(-_g) / (1 + np.exp(-_g)) ** 2, _g=_g, rtol=1e-9)
         ### END HIDDEN TESTS
     """),
     md(r"""
@@ -282,10 +297,10 @@ LOGISTIC = [
         once, differentiate the **sum**: since element $i$ of the sum only depends on $v_i$,
         $\partial \big(\sum_j s(v_j)\big) / \partial v_i = s'(v_i)$.
 
-        ### Exercise 2
+        ### Exercise 2 (2 points)
 
         For the vector `v` below, build `slope`, the gradient of the sum of `logistic(v)` with respect to `v`,
-        and compile `slope_fn` (one input, `v`).
+        and compile `slope_fn` (one input, `v`). Let `T.grad` do the calculus: no derivative written by hand.
     """),
     code("""
         v = T.dvector('v')
@@ -306,13 +321,18 @@ LOGISTIC = [
         _sp = 1 / (1 + np.exp(-_pts))
         np.testing.assert_allclose(_got, _sp * (1 - _sp), rtol=1e-8, err_msg=(
             "\\nThe slope of the logistic function is s(x)(1 - s(x)); at x = 0 it is 0.25.\\n"
-            "Hint: T.grad(logistic(v).sum(), v) — the cost must be a scalar, so sum first."))
+            "Hint: T.grad wants a scalar cost, so differentiate the sum of the logistic of v with respect to v."))
         print("slope at", _pts, "is", _got)
         ### BEGIN HIDDEN TESTS
-        assert slope.ndim == 1
         _pts = np.linspace(-8, 8, 41)
         _sp = 1 / (1 + np.exp(-_pts))
-        np.testing.assert_allclose(function([v], slope)(_pts), _sp * (1 - _sp), rtol=1e-8, atol=1e-15)
+        grade.true("slope is a vector expression", "isinstance(slope, theano.Variable) and slope.ndim == 1")
+        grade.value("slope_fn on 41 points from -8 to 8", "slope_fn(_pts)", _sp * (1 - _sp), _pts=_pts,
+                    rtol=1e-8, atol=1e-15, hint="s'(x) = s(x)(1 - s(x))")
+        grade.value("slope compiled afresh", "function([v], slope)(_pts)", _sp * (1 - _sp), _pts=_pts,
+                    rtol=1e-8, atol=1e-15)
+        grade.graph("slope comes from T.grad", "slope", from_grad=True,
+                    hint="the exercise asks T.grad for the slope; do not write the derivative by hand")
         ### END HIDDEN TESTS
     """),
     md("""
@@ -394,7 +414,7 @@ SHARED = [
         print("accumulator(3) returned", accumulator(3), "and the state is now", state.get_value())
     """),
     md("""
-        ## 2. Exercise 1 — a second function on the same state
+        ## 2. Exercise 1 — a second function on the same state (2 points)
 
         Any function can use the same shared variable. Compile `decrementor`: it takes `inc` too, returns
         `state`, and updates the state to `state - inc`.
@@ -410,24 +430,32 @@ SHARED = [
             f"`decrementor` should be a compiled minigraph function, got {type(decrementor).__name__}.")
         state.set_value(10)
         _out = decrementor(3)
-        assert isinstance(_out, np.ndarray) and int(_out) == 10, (
-            f"with the state at 10, decrementor(3) should return the old state 10, but returned {_out!r}.\\n"
-            "Hint: the output is `state` itself; the subtraction goes into `updates`.")
+        assert int(state.get_value()) != 10, (
+            "decrementor(3) left the accumulator's `state` at 10: it must update that same shared variable "
+            "`state` — a new shared variable of its own would not be the accumulator's state.\\n"
+            "Hint: the update pairs name the shared variable to overwrite and its new value.")
         assert int(state.get_value()) == 7, (
-            f"after decrementor(3) from 10 the state should be 7, but it is {state.get_value()}.\\n"
-            "Hint: updates=[(state, state - inc)].")
+            f"after decrementor(3) from 10 the state should be 10 - 3 = 7, but it is {state.get_value()}.\\n"
+            "Hint: the new value subtracts `inc` from the state.")
+        assert isinstance(_out, np.ndarray) and _out.shape == () and int(_out) == 10, (
+            f"with the state at 10, decrementor(3) should return the old state 10, but returned {_out!r}.\\n"
+            "Hint: the output is the state itself; the subtraction belongs in the updates, which are applied "
+            "after the outputs are computed.")
         accumulator(5)
         assert int(state.get_value()) == 12, (
-            "accumulator and decrementor should share one state: 7 + 5 should give 12, "
-            f"got {state.get_value()}. Did you create a new shared variable instead of using `state`?")
+            f"accumulator(5) after decrementor should give 7 + 5 = 12, got {state.get_value()}.")
+        state.set_value(0)
         print("decrementor shares the accumulator's state.")
         ### BEGIN HIDDEN TESTS
         for _start, _step in ((0, 1), (-4, 9), (1000, 999)):
-            state.set_value(_start)
-            assert int(decrementor(_step)) == _start
-            assert int(state.get_value()) == _start - _step
-        assert state.get_value().dtype.kind == "i"
-        state.set_value(0)
+            grade.value(f"decrementor({_step}) from a state of {_start}: returned value, then the state",
+                        "state.set_value(_start)\\n_out = decrementor(_step)\\n[int(_out), int(state.get_value())]",
+                        np.array([_start, _start - _step]), _start=_start, _step=_step,
+                        hint="return the state before the call; update it to state - inc")
+        grade.true("the state stays an integer", "state.set_value(5)\\ndecrementor(2)\\n"
+                   "state.get_value().dtype.kind == 'i'")
+        grade.value("decrementor and accumulator share one state (set 2, accumulator(5), decrementor(3))",
+                    "state.set_value(2)\\naccumulator(5)\\ndecrementor(3)\\nint(state.get_value())", 4)
         ### END HIDDEN TESTS
     """),
     md("""
@@ -443,7 +471,7 @@ SHARED = [
         print("left =", left.get_value(), " right =", right.get_value())
     """),
     md(r"""
-        ## 4. Exercise 2 — a running average
+        ## 4. Exercise 2 — a running average (2 points)
 
         An *exponential moving average* follows a noisy signal smoothly. With decay $\beta = 0.9$, each new
         sample $x_t$ moves the average a tenth of the way towards it:
@@ -473,22 +501,24 @@ SHARED = [
         assert isinstance(_first, np.ndarray) and float(_first) == 0.0, (
             f"starting from 0, track(10) should return the old average 0.0, got {_first!r}.")
         np.testing.assert_allclose(average.get_value(), 1.0, err_msg=(
-            "\\nafter track(10) from 0 the average should be 0.9 * 0 + 0.1 * 10 = 1.0.\\n"
-            "Hint: updates=[(average, beta * average + (1 - beta) * sample)]."))
+            "\\nafter track(10) from 0 the average should be 0.9 · 0 + 0.1 · 10 = 1.0.\\n"
+            "Hint: the update of `average` is m_t = β m_(t-1) + (1 - β) x_t, with β the Python variable `beta`."))
         track(10.0)
         np.testing.assert_allclose(average.get_value(), 1.9, err_msg="\\na second track(10) should give 0.9 * 1 + 1 = 1.9.")
+        average.set_value(0.0)
         print("track follows the formula.")
         ### BEGIN HIDDEN TESTS
-        _rng = np.random.default_rng(5)
-        _xs = _rng.normal(size=40)
-        average.set_value(0.5)
+        _xs = rng(5).normal(size=40)
         _m, _returned = 0.5, []
         for _x in _xs:
-            _returned.append(float(track(_x)))
+            _returned.append(_m)
             _m = 0.9 * _m + 0.1 * _x
-        np.testing.assert_allclose(average.get_value(), _m, rtol=1e-12)
-        assert _returned[0] == 0.5
-        average.set_value(0.0)
+        grade.value("track on 40 random samples from an average of 0.5: the values it returns",
+                    "average.set_value(0.5)\\n[float(track(_x)) for _x in _xs]", np.array(_returned), _xs=_xs, rtol=1e-12,
+                    hint="track returns the average before the update")
+        grade.value("the average after those 40 samples",
+                    "average.set_value(0.5)\\nfor _x in _xs:\\n    track(_x)\\nfloat(average.get_value())", float(_m),
+                    _xs=_xs, rtol=1e-12, hint="m_t = β m_(t-1) + (1 - β) x_t")
         ### END HIDDEN TESTS
     """),
     md(r"""

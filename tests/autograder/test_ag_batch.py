@@ -23,6 +23,12 @@ EXPECTED_TOTALS = {
     "tampered": 4,        # edited test restored (fails), deleted test restored (passes), points reset
     "renamed": 1, "missing": 1, "corrupt": 1,
     "snoop": 6, "history_leak": 6,
+    # issue 15: forgeries that scored while hidden tests ran in the kernel, now 0 on what they attack
+    "noop_asserts": 0,    # np.testing/isclose/allclose no-ops + wrong answers; an int subclass equal to all
+    "fake_array": 1,      # custom Op returning an agreeable ndarray subclass of zeros (bonus is honest)
+    "input_transformer": 0,  # every checking cell rewritten to `pass`, blank answers
+    "encoded_leak": 6,    # honest answers + hooks recording every cell (tests/autograder/test_feedback.py)
+    "duplicate_cell": 6,  # a pasted copy of test_square is ignored and flagged, nothing lost
 }
 
 
@@ -112,16 +118,20 @@ def test_feedback_has_no_hidden_test_text(graded):
     written = feedback.generate(settings)
     assert len(written) >= 2 * 15
     secrets = feedback.hidden_test_lines(SAMPLE_SOURCE / "sample")
+    assert any("grade.value(" in s for s in secrets)
     import html
     for path in written:
         body = path.read_text()
         for s in secrets:
             assert s not in body and html.escape(s) not in body, f"{path} leaks {s!r}"
-        assert "_sq_hidden" not in body and "_mean_hidden" not in body and "_cube_hidden" not in body
     partial = (settings.feedback / "partial" / "sample" / "warmup.html").read_text()
-    assert "Score: 2 / 5" in partial and "Hidden tests failed" in partial
+    assert "Score: 2 / 5" in partial
+    # print(In) after the tests: the kernel's history never held hidden code, so the output is shown as is
+    graded_nb = nbformat.read(settings.autograded / "history_leak" / "sample" / "bonus.ipynb", as_version=4)
+    printed = graded_nb.cells[-1].outputs[0]["text"]
+    assert "assert cube(2) == 8" in printed and "grade." not in printed and "HIDDEN" not in printed
     leak = (settings.feedback / "history_leak" / "sample" / "bonus.html").read_text()
-    assert "output removed" in leak
+    assert "output removed" not in leak
 
 
 def test_export_csv_and_json(graded, tmp_path):

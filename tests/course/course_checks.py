@@ -98,9 +98,14 @@ def make_tests(assignment: str):
     def test_notebook(graded_assignment, notebook, check):
         check(graded_assignment, notebook)
 
+    def test_release_starts_with_the_welcome_notebook(graded_assignment):
+        """`make release` (autograder release) puts binder/welcome.ipynb next to the assignment folders."""
+        assert "welcome.ipynb" in graded_assignment.release_files, graded_assignment.release_files
+        assert assignment in graded_assignment.release_files
+
     def test_grading_time(graded_assignment):
         """Autograding the solutions stays well within a minute per notebook (the budget students get)."""
         seconds = graded_assignment.graded["solution"].seconds
         assert seconds < 60 * len(names), f"autograding {assignment} took {seconds:.0f} s"
 
-    return graded_assignment, test_notebook, test_grading_time
+    return graded_assignment, test_notebook, test_grading_time, test_release_starts_with_the_welcome_notebook

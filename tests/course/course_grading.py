@@ -1,14 +1,17 @@
-"""Grade one course assignment the way students are graded, in a throw-away nbgrader course root.
+"""Grade one course assignment the way students are graded: through our autograder, under the grading
+protocol (hidden checks run in the grader against snapshots of each notebook's kernel; issue #15).
 
-    release = nbgrader generate_assignment(source)
-    solution: the source notebooks, submitted as student "solution", autograded
-    blank:    the release notebooks, submitted untouched as student "blank", autograded
+    release  = autograder.release.release(settings, [assignment])   (nbgrader generate_assignment + leak check)
+    solution: the source notebooks, submitted as student "solution"
+    blank:    the release notebooks, submitted untouched as student "blank"
+    both graded in one batch by autograder.runner.grade, sandbox on (we run as root, as CI does), 2 jobs
 
-The autograder package's CLI wraps the same nbgrader calls with sandboxing and parallelism; these tests
-only need nbgrader's own API, so they do not depend on how that package evolves. The nbgrader settings
-students are graded with (timeouts, code stub) are read from autograder/nbgrader_config.py.
+The sandbox stays on: it is what students get, and on this 2-core machine it costs a few seconds per
+notebook (the kernels start as a jailed user), well within the per-notebook minute. Set
+COURSE_GRADING_SANDBOX=0 to grade without it (development on a machine where the sandbox cannot run).
 
-Run by hand to see scores and timings:  .venv/bin/python tests/course/course_grading.py act2_practice
+Run by hand to see scores, timings and each check's verdict:
+    .venv/bin/python tests/course/course_grading.py act2_practice
 (`--full` times each notebook top to bottom as a student runs it, without NBGRADER_EXECUTION.)
 """
 from __future__ import annotations
@@ -25,8 +28,9 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "course"
-CONFIG_FILE = REPO / "autograder" / "nbgrader_config.py"
 STUDENTS = ("solution", "blank")
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 
 @dataclasses.dataclass
@@ -34,7 +38,9 @@ class Graded:
     """Scores and executed notebooks of one student on one assignment."""
     scores: dict[str, dict[str, tuple[float, float]]]     # notebook -> grade_id -> (score, max)
     notebooks: dict[str, nbformat.NotebookNode]            # notebook -> executed (autograded) notebook
-    seconds: float
+    seconds: float                                         # the whole batch (both students)
+    checks: dict[str, dict[str, list[str]]] = dataclasses.field(default_factory=dict)  # nb -> id -> verdicts
+    notes: dict[str, dict] = dataclasses.field(default_factory=dict)   # nb -> status, problems, flags
 
 
 @dataclasses.dataclass
@@ -43,78 +49,61 @@ class AssignmentResult:
     source: dict[str, nbformat.NotebookNode]
     release: dict[str, nbformat.NotebookNode]
     graded: dict[str, Graded]                              # student -> Graded
+    release_files: list[str] = dataclasses.field(default_factory=list)   # what `release` wrote, top level
 
 
-def _config(root: Path):
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-    cfg = Config()
-    if CONFIG_FILE.exists():
-        cfg.merge(PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config())
-    cfg.CourseDirectory.root = str(root)
-    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    cfg.CourseDirectory.course_id = "minigraph-course"
-    cfg.Exchange.root = str(root / "exchange")
-    # Each notebook must finish within a minute; a cell that hangs fails here rather than hanging the suite.
-    cfg.ExecutePreprocessor.timeout = 120
-    return cfg
+def _sandbox() -> bool:
+    return os.environ.get("COURSE_GRADING_SANDBOX", "1") != "0"
 
 
-@contextlib.contextmanager
-def _kernel_env():
-    """Kernels inherit this process's environment: make sure they import this checkout's minigraph, and
-    that nbgrader finds the `alembic` it shells out to (it sits beside the interpreter, in .venv/bin)."""
-    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "PATH")}
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
-    os.environ["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), saved["PATH"]]))
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _open_up(path: Path) -> None:
+    """The jailed kernels must reach their own work folders: make the temp folders traversable, as a
+    checkout in /work is (only the grader's own protections stand between student code and the rest)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for p in [path, *path.parents]:
+        if str(p).startswith("/tmp/") and p != Path("/tmp"):
+            os.chmod(p, 0o755)
+
+
+def settings_for(root: Path):
+    from autograder.settings import Settings
+    _open_up(root)
+    return Settings.from_config(source=COURSE, build=root / "build", release=root / "release", jobs=2,
+                                sandbox=_sandbox())
 
 
 def grade_assignment(name: str, root: Path, students=STUDENTS) -> AssignmentResult:
-    source_dir = root / "source" / name
-    shutil.copytree(COURSE / name, source_dir, ignore=shutil.ignore_patterns(
-        "__pycache__", ".ipynb_checkpoints", "*.pyc"))
-    with _kernel_env():
-        return _grade(name, root, source_dir, students)
+    from autograder import prepare, release, report, runner
 
-
-def _grade(name, root, source_dir, students):
-    from nbgrader.api import Gradebook
-    from nbgrader.apps import NbGraderAPI
-
-    api = NbGraderAPI(config=_config(root))
-    result = api.generate_assignment(name, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"generate_assignment {name} failed:\n{result['error']}\n{result['log']}")
-    release_dir = root / "release" / name
-    source = {p.stem: nbformat.read(p, as_version=4) for p in sorted(source_dir.glob("*.ipynb"))}
-    release = {p.stem: nbformat.read(p, as_version=4) for p in sorted(release_dir.glob("*.ipynb"))}
-
+    settings = settings_for(root)
+    release.release(settings, [name])
+    release_dir = settings.release / name
+    source = {p.stem: nbformat.read(p, as_version=4) for p in sorted((COURSE / name).glob("*.ipynb"))}
+    released = {p.stem: nbformat.read(p, as_version=4) for p in sorted(release_dir.glob("*.ipynb"))}
+    submitted = root / "submitted"
+    for student in students:
+        shutil.copytree(COURSE / name if student == "solution" else release_dir, submitted / student / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc"))
+    _open_up(submitted)
+    subs = prepare.discover(submitted, [name])
+    start = time.monotonic()
+    entries = {e["student"]: e for e in runner.grade(settings, subs)}
+    seconds = time.monotonic() - start
+    rows = report.cell_rows(settings, assignments=[name])
     graded = {}
     for student in students:
-        submitted = root / "submitted" / student / name
-        shutil.copytree(source_dir if student == "solution" else release_dir, submitted)
-        start = time.monotonic()
-        result = api.autograde(name, student, force=True, create=True)
-        seconds = time.monotonic() - start
-        if not result["success"]:
-            raise RuntimeError(f"autograde {name} for {student} failed:\n{result['error']}\n{result['log']}")
-        scores = {}
-        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "minigraph-course") as gb:
-            for nb_name in source:
-                sub = gb.find_submission_notebook(nb_name, name, student)
-                scores[nb_name] = {g.name: (g.auto_score, g.max_score) for g in sub.grades}
+        scores = {nb: {} for nb in source}
+        for r in rows:
+            if r["student"] == student:
+                scores.setdefault(r["notebook"], {})[r["cell"]] = (r["score"], r["max_score"])
         executed = {p.stem: nbformat.read(p, as_version=4)
-                    for p in sorted((root / "autograded" / student / name).glob("*.ipynb"))}
-        graded[student] = Graded(scores, executed, seconds)
-    return AssignmentResult(name, source, release, graded)
+                    for p in sorted((settings.autograded / student / name).glob("*.ipynb"))}
+        info = entries.get(student, {}).get("notebooks", {})
+        checks = {nb: {gid: [c["message"] for c in cell.get("checks", [])]
+                       for gid, cell in (i.get("checks") or {}).items()} for nb, i in info.items()}
+        notes = {nb: {k: i.get(k) for k in ("status", "problems", "flags", "seconds")} for nb, i in info.items()}
+        graded[student] = Graded(scores, executed, seconds, checks, notes)
+    return AssignmentResult(name, source, released, graded, sorted(p.name for p in settings.release.iterdir()))
 
 
 def errors(nb) -> list[tuple[int, str]]:
@@ -127,13 +116,28 @@ def errors(nb) -> list[tuple[int, str]]:
     return found
 
 
+@contextlib.contextmanager
+def _kernel_env():
+    """A student's kernel: this checkout's minigraph importable, no NBGRADER_EXECUTION (full-length runs)."""
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "NBGRADER_EXECUTION")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), saved["PYTHONPATH"]]))
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def time_full_run(path: Path, timeout: int = 300) -> float:
     """Seconds to run a source notebook top to bottom in a fresh kernel, as a student would (no
     NBGRADER_EXECUTION, so the long training loops run in full)."""
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     with _kernel_env():
-        os.environ.pop("NBGRADER_EXECUTION", None)
         start = time.monotonic()
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -161,6 +165,10 @@ if __name__ == "__main__":
                     total = sum(m for _, m in cells.values())
                     print(f"   {nb_name}: {got:g}/{total:g}  " +
                           " ".join(f"{k}={s:g}/{m:g}" for k, (s, m) in cells.items()))
+                    for gid, verdicts in g.checks.get(nb_name, {}).items():
+                        for v in verdicts:
+                            if v.startswith("✗") or os.environ.get("SHOW_ALL_CHECKS"):
+                                print(f"      {gid}: {v[:300]}")
                     if student == "solution":
                         for i, err in errors(g.notebooks[nb_name]):
                             print(f"      cell {i}: {err[:300]}")
