@@ -139,3 +139,8 @@ def _stop_children_at_exit():
 def _stop_children():
     for child in _CHILDREN:
         child.terminate()
+    for child in _CHILDREN:             # reaped, so no process outlives its Popen object
+        try:
+            child.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            child.kill()
