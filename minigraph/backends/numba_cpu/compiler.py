@@ -13,10 +13,9 @@ from ...config import config
 from .. import numpy_ref
 from ..thunk import Thunk
 from . import runtime, tiering
-from .tiering import _FALLBACK, CANNOT, warn_fallback
 from .cache import LOADED, cache_key, load
 from .codegen import Unsupported, generate
-
+from .tiering import _FALLBACK, CANNOT, warn_fallback
 
 
 class NumbaThunk(Thunk):
@@ -89,5 +88,5 @@ def compile(inputs, outputs, inplace=None, tiered=False):
         call = kernel_parallel if any(v.size >= runtime.PARALLEL_MIN for v in values) else kernel
         call.compile(tuple(numba.typeof(v) for v in [*values, *const_values]))
 
-    thunk = NumbaThunk(run, source, prepare)
+    thunk = NumbaThunk(run, source, prepare)     # (run sets thunk.running when numba cannot type it)
     return thunk
