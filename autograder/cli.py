@@ -169,6 +169,9 @@ def _course(args, settings, executor) -> int:
     _print_batch(settings, entries, time.monotonic() - start)
     rows = report.cell_rows(settings, students=sorted({s.student for s in subs}), assignments=names)
     problems = course_mod.check_expectations(report.totals(rows), names)
+    n_feedback, feedback_problems = course_mod.write_feedback(settings, subs)
+    print(f"wrote {n_feedback} feedback file(s) under {settings.feedback}")
+    problems += feedback_problems
     for p in problems:
         print(f"COURSE PROBLEM: {p}")
     return 1 if problems else 0

@@ -242,6 +242,7 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
     if result["truncated"]:
         info["flags"].append(f"output truncated: {', '.join(result['truncated'])}")
     info["seconds"] = result["seconds"]
+    info["snapshot_seconds"] = result.get("snapshot_seconds", {})
     info["flags"] += result.get("notes", [])   # limits the sandbox could not apply, out-of-memory kills
     if result.get("peak_memory_mb") is not None:
         info["peak_memory_mb"] = result["peak_memory_mb"]

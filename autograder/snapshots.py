@@ -57,6 +57,7 @@ class Snapshots:
         self.children: dict[str, list[tuple[socket.socket, int]]] = {}
         self.requested: dict[str, str] = {}   # grade id -> why it has no snapshot ("" when requested fine)
         self.kernel_pid: int | None = None
+        self.seconds = {"requests": 0.0, "checks": 0.0}   # what the protocol costs, for the report
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
@@ -102,11 +103,13 @@ class Snapshots:
     async def _take(self, client, gid: str) -> None:
         if gid in self.requested:
             return  # a pasted copy of the cell is removed by the writer; never snapshot twice
+        start = time.monotonic()
         try:
             self.requested[gid] = ""
             await self._silent(client, _request_code(gid, self.path), "snapshot")
         except Exception as exc:  # noqa: BLE001 - the checks of this cell fail with the reason
             self.requested[gid] = f"the snapshot after this cell failed ({exc})"
+        self.seconds["requests"] += round(time.monotonic() - start, 3)
 
     async def _silent(self, client, code: str, what: str, must_succeed: bool = False) -> None:
         msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
@@ -158,6 +161,13 @@ class Snapshots:
     # ------------------------------------------------------------------ after the kernel is dead
     def collect(self) -> dict:
         """Send every snapshot child its checks, gather the replies, kill the children."""
+        start = time.monotonic()
+        try:
+            return self._collect()
+        finally:
+            self.seconds["checks"] = round(time.monotonic() - start, 3)
+
+    def _collect(self) -> dict:
         self._closing = True
         with contextlib.suppress(OSError):
             self._server.close()
