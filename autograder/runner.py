@@ -197,8 +197,9 @@ def _start_submission_contained(gb, settings: Settings, sub: Submission, digest:
         for nb_name in prepare.expected_notebooks(settings, sub.assignment):
             entry["notebooks"][nb_name] = {"status": "infrastructure error", "problems": [reason], "flags": []}
         return entry
+    refused = prepare.refused_files(sub, list(entry["notebooks"]))
     for info in entry["notebooks"].values():
-        info["flags"] += prepare.refused_files(sub)
+        info["flags"] += refused
     return entry
 
 

@@ -250,8 +250,9 @@ def preflight(extra_hidden: list[str] = ()) -> None:
                 proc = subprocess.run(launcher_cmd(spec) + ["true"], capture_output=True, text=True,
                                       timeout=60)
                 if proc.returncode != 0:
-                    problem = ("a jailed test process failed (is CAP_SYS_ADMIN available for mount "
-                               f"namespaces? is the Python install readable?):\n{proc.stderr[-2000:]}")
+                    problem = ("a jailed test process failed (is CAP_SYS_ADMIN available for mount, IPC "
+                               "and network namespaces? is the Python install readable?):\n"
+                               f"{proc.stderr[-2000:]}")
         except SandboxUnavailable as exc:
             problem = str(exc)
     _PREFLIGHT[key] = problem
