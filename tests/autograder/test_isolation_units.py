@@ -203,3 +203,55 @@ def test_a_leftover_group_of_the_same_name_is_replaced():
     second = cgroups.create(name, 64 * 2**20, 4)      # a killed batch left `first` behind
     assert proc.wait(5) == -9 and second.pids() == []
     second.remove()
+
+
+def _fake_v2(tmp_path, monkeypatch, own_controllers: str):
+    """A cgroup2 tree made of plain files (this machine's controllers are all on v1, so the v2 code
+    path is checked on what it reads and writes; the real file system creates these files itself)."""
+    root = tmp_path / "unified"
+    (root / "grader.service").mkdir(parents=True)
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    (root / "cgroup.subtree_control").write_text("")
+    (root / "grader.service" / "cgroup.controllers").write_text(own_controllers)
+    monkeypatch.setattr(cgroups, "_mounts", lambda: [(str(root), "cgroup2", {"rw"})])
+    monkeypatch.setattr(cgroups, "_own_paths", lambda: {"": "/grader.service"})
+    return root
+
+
+def test_v2_group_below_the_root_when_the_graders_own_group_cannot_have_children(tmp_path, monkeypatch):
+    root = _fake_v2(tmp_path, monkeypatch, own_controllers="")
+    group = cgroups.create("agsbx3", 512 * 2**20, max_pids=64)
+    assert group.layout == "v2" and group.dirs == {"*": root / "autograder" / "agsbx3"}
+    d = group.dirs["*"]
+    assert (d / "memory.max").read_text() == str(512 * 2**20)
+    assert (d / "pids.max").read_text() == "64" and (d / "cpu.weight").read_text() == "100"
+    assert set((root / "autograder" / "cgroup.subtree_control").read_text().split()) == {"+memory", "+pids", "+cpu"}
+    assert group.procs_files == [str(d / "cgroup.procs")] and group.notes == []
+
+
+def test_v2_group_below_the_graders_own_group_when_it_has_the_controllers(tmp_path, monkeypatch):
+    root = _fake_v2(tmp_path, monkeypatch, own_controllers="cpu memory pids")
+    group = cgroups.create("agsbx0", 2**30, max_pids=128)
+    assert group.dirs == {"*": root / "grader.service" / "agsbx0"}
+
+
+def test_without_any_cgroup_the_report_says_so(monkeypatch):
+    monkeypatch.setattr(cgroups, "_mounts", lambda: [])
+    kind, parents, notes = cgroups.layout()
+    assert kind == "none" and parents == {}
+    assert "only per-process rlimits apply" in notes[0]
+
+
+@needs_root
+def test_a_notebook_graded_without_cgroups_carries_the_note(monkeypatch):
+    import nbformat
+    from autograder.worker import execute_notebook
+    monkeypatch.setattr(cgroups, "_mounts", lambda: [])
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    result = execute_notebook({"key": "t/a/nb", "nb": nbformat.writes(nb), "files": {}, "cell_timeout": 20,
+                               "notebook_timeout": 60, "memory_mb": 1024, "max_output_bytes": 10_000,
+                               "sandbox": True, "extra_hidden": []})
+    assert result["status"] == "ok", result["reason"]
+    assert "42" in result["nb"]
+    assert any("no usable cgroup" in n for n in result["notes"]) and result["peak_memory_mb"] is None
