@@ -267,7 +267,9 @@ def kernel_env(workdir: Path) -> dict:
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": w, "TMPDIR": w, "IPYTHONDIR": f"{w}/.ipython", "MPLCONFIGDIR": f"{w}/.mpl",
         "JUPYTER_RUNTIME_DIR": f"{w}/.jupyter", "JUPYTER_CONFIG_DIR": f"{w}/.jupyter",
-        "NUMBA_CACHE_DIR": f"{w}/.numba", "MPLBACKEND": "agg", "LANG": "C.UTF-8",
+        "NUMBA_CACHE_DIR": f"{w}/.numba", "LANG": "C.UTF-8",
+        # Inline (not agg): plots become image outputs of the graded notebook, which feedback shows.
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         # One thread each: several kernels share the machine, and BLAS pools reserve address space.
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
