@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= autograder/samples/submitted
 JOBS ?= $(shell nproc)
 
-.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge
+.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge \
+	postgres dask-certs exchange-release collect-and-grade exchange-feedback
 
 install: $(STAMP)
 
@@ -36,6 +37,25 @@ e2e: install chromium
 chromium:
 	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+## postgres: Debian's PostgreSQL (installed when missing) and a private server for the gradebook in
+## /var/lib/autograder/postgres (Unix socket only, runs as an unprivileged user); prints the --db URL
+postgres: install
+	$(PY) -m autograder postgres install
+	$(PY) -m autograder postgres start
+
+## dask-certs: a throw-away CA and the certificate of a TLS Dask cluster, in .build/dask-certs
+dask-certs: install
+	$(PY) -m autograder dask-certs .build/dask-certs
+
+# nbgrader exchange, instructor side: make collect-and-grade ASSIGNMENT=act2_practice [EXCHANGE=...]
+EXCHANGE ?= /srv/nbgrader/exchange
+exchange-release: install
+	$(PY) -m autograder exchange-release $(ASSIGNMENT) --exchange $(EXCHANGE)
+collect-and-grade: install
+	$(PY) -m autograder collect-and-grade $(ASSIGNMENT) --exchange $(EXCHANGE) --jobs $(JOBS)
+exchange-feedback: install
+	$(PY) -m autograder exchange-feedback $(ASSIGNMENT) --exchange $(EXCHANGE)
 
 ## course: build the student release, autograde reference solutions and sample submissions, print grades
 course: install
