@@ -79,7 +79,7 @@ binder-badge:
 	@url=$$(git remote get-url origin 2>/dev/null) || { echo "make binder-badge: this clone has no 'origin' remote, so the Binder link cannot be derived. Add the public repository first: git remote add origin https://github.com/OWNER/REPO" >&2; exit 1; }; \
 	slug=$$(printf '%s\n' "$$url" | sed -E -n 's#^(https?://([^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+/[^/]+)/?$$#\3#p' | sed -E 's#\.git$$##'); \
 	test -n "$$slug" || { echo "make binder-badge: origin is '$$url', not a GitHub repository; Binder's badge needs github.com/OWNER/REPO" >&2; exit 1; }; \
-	line="[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab%2Ftree%2Frelease%2Fwelcome.ipynb)"; \
+	line="[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab%2Ftree%2Frelease%2Fact1_theory%2F1_three_ways.ipynb)"; \
 	sed -i -E 's#^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$$#'"$$line"'#' README.md; \
 	grep -qxF "$$line" README.md || { echo "make binder-badge: README.md has no Binder badge line to update" >&2; exit 1; }; \
 	echo "README.md badge: $$line"
