@@ -12,7 +12,6 @@ the slot's user) do the children get their checks. They have no output stream le
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -56,7 +55,6 @@ class Snapshots:
         self.path = str(workdir / ".snap.sock")
         self.children: dict[str, list[tuple[socket.socket, int]]] = {}
         self.requested: dict[str, str] = {}   # grade id -> why it has no snapshot ("" when requested fine)
-        self.kernel_pid: int | None = None
         self.seconds = {"requests": 0.0, "checks": 0.0}   # what the protocol costs, for the report
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -75,8 +73,6 @@ class Snapshots:
         before_start, before_exec = client.on_cell_start, client.on_cell_executed
 
         async def notebook_start(notebook):
-            pid = getattr(client.km.provisioner, "pid", None) if client.km.provisioner else None
-            self.kernel_pid = pid
             await self._silent(client, _DEFINE, "defining the snapshot helper", must_succeed=True)
 
         async def cell_start(cell, cell_index):
@@ -205,7 +201,7 @@ class Snapshots:
                 with contextlib.suppress(OSError):
                     conn.close()
                 if self.uid is None:  # in the sandbox the slot cleanup kills the uid's processes
-                    _kill_if_ours(pid, self.kernel_pid)
+                    _kill_child(pid)
         return out
 
     def _gather(self, live: dict, out: dict) -> None:
@@ -265,7 +261,7 @@ def _kill_uid_except(uid: int, keep: set[int]) -> None:
         time.sleep(0.02)
 
 
-def _kill_if_ours(pid: int, kernel_pid: int | None) -> None:
+def _kill_child(pid: int) -> None:
     """Without the sandbox (trusted code) the children run as us: kill exactly the ones that registered."""
     if pid and pid != os.getpid():
         with contextlib.suppress(ProcessLookupError, PermissionError):
