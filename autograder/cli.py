@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import course as course_mod
 from . import deploy_cli, feedback, prepare, release, report, runner
+from .cluster import ClusterError
 from .exchange import ExchangeFailure
 from .sandbox import SandboxUnavailable
 from .settings import (COURSE_SOURCE, SAMPLE_SOURCE, SAMPLE_SUBMISSIONS, Settings,
@@ -268,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ours.addHandler(mine)
     try:
         return COMMANDS[args.command](args)
-    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError, ExchangeFailure) as exc:
+    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError, ExchangeFailure,
+            ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INFRA

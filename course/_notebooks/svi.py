@@ -622,8 +622,8 @@ NB1 = [
     """),
     md("""
         Both variances fall like $1/K$ — more samples always help, at a proportional price. But at every $K$ the
-        local estimator's gradient variance is more than ten times smaller (in a full run between about 14 and 21
-        times at $K$ from 1 to 64): one draw per row with the local trick is worth well over ten global draws, and
+        local estimator's gradient variance is more than ten times smaller (in a full run between 21 and 28 times
+        at $K$ from 1 to 64): one draw per row with the local trick is worth over twenty global draws, and
         it costs about the same here, because the expensive part, $X\\mu$ and $XC$, is computed once whatever $K$
         is. Two limits keep this honest: the trick needs the likelihood to depend on $\\eta$ through
         one-dimensional projections $x_i^\\top\\eta$ (true for any generalised linear model, not in general), and

@@ -78,7 +78,7 @@ def test_latent_space_separates_the_diagnosis(graded_assignment):
 def test_local_reparameterisation_reduces_the_gradient_variance(graded_assignment):
     """Issue #16.6 (the slides' 'disadvantages': variance): the notebook measures the ELBO gradient's variance
     against K; the local reparameterisation of exercise 5 is several times less noisy at every K, and both
-    fall as K grows. (A full run measures 14-21x; the quick graded run uses 30 draws per point, hence the margin.)"""
+    fall as K grows. (A full run measures 21-28x; the quick graded run uses 30 draws per point, hence the margin.)"""
     v = summary(graded_assignment, NB1)["gradient_variance"]
     glob, loc = np.array(v["global: K weight vectors (mc_elbo)"]), np.array(v["local: K scores per row (local_elbo)"])
     assert len(glob) == len(loc) == len(v["K"]) >= 5

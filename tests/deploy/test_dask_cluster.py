@@ -124,11 +124,9 @@ def test_same_scores_as_local_and_the_kernel_cannot_reach_the_cluster(deployment
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(deployment, local_rows):
     c = deployment["cluster"]
     subs = deployment["grader"] / "submitted-big"
-    students = []
-    for student in HONEST:
-        for copy in ("", "2"):
-            shutil.copytree(SAMPLE_SUBMISSIONS / student, subs / f"{student}{copy}")
-            students.append(f"{student}{copy}")
+    students = [*HONEST, "complete2", "partial2"]
+    for student in students:
+        shutil.copytree(SAMPLE_SUBMISSIONS / student.rstrip("2"), subs / student)
     c.start_worker("doomed")
     settings = make_settings(deployment["grader"] / "killed")
     args = ["autograde", str(subs), *settings_args(settings, grading=True), *_dask_args(deployment)]
@@ -159,3 +157,20 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(deployment, local_r
     expected = {(r["student"], r["notebook"], r["cell"]): r["score"] for r in local_rows}
     for r in rows:
         assert r["score"] == expected[r["student"].rstrip("2"), r["notebook"], r["cell"]], r
+
+
+def test_dask_certs_command_and_clear_errors(tmp_path):
+    res = cli("dask-certs", str(tmp_path / "certs"))
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == ["ca.pem", "node-key.pem", "node.pem"]
+    assert (tmp_path / "certs" / "node-key.pem").stat().st_mode & 0o777 == 0o600
+    assert "BEGIN CERTIFICATE" in (tmp_path / "certs" / "node.pem").read_text()
+    subs = str(SAMPLE_SUBMISSIONS)
+    no_dir = cli("autograde", subs, "--build", str(tmp_path / "b"), "--dask", "tls://127.0.0.1:9")
+    assert no_dir.returncode == 2 and "pass --dask-tls-dir" in no_dir.stderr, no_dir.stderr[-500:]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    missing = cli("autograde", subs, "--build", str(tmp_path / "b"), "--dask", "tls://127.0.0.1:9",
+                  "--dask-tls-dir", str(empty))
+    assert missing.returncode == 2 and "missing ca.pem, node.pem, node-key.pem" in missing.stderr
+    assert "Traceback" not in no_dir.stderr + missing.stderr
