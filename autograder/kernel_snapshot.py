@@ -66,9 +66,8 @@ def encode(value, depth=0):
         buf = io.BytesIO()
         _write_array(buf, _ndarray.copy(arr, order="C"), allow_pickle=False)  # keeps 0-d arrays 0-d
         return {"t": "nd", "npy": base64.b64encode(buf.getvalue()).decode("ascii")}
-    if t in (list, tuple):
-        return {"t": t.__name__, "items": [encode(v, depth + 1) for v in list.__iter__(value)]
-                if t is list else [encode(v, depth + 1) for v in tuple.__iter__(value)]}
+    if t in (list, tuple):  # exactly list/tuple (a subclass is "other"), so iteration is the builtin one
+        return {"t": t.__name__, "items": [encode(v, depth + 1) for v in value]}
     if t is dict:
         items = []
         for k, v in dict.items(value):

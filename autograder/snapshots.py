@@ -12,7 +12,6 @@ the slot's user) do the children get their checks. They have no output stream le
 """
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -56,7 +55,7 @@ class Snapshots:
         self.path = str(workdir / ".snap.sock")
         self.children: dict[str, list[tuple[socket.socket, int]]] = {}
         self.requested: dict[str, str] = {}   # grade id -> why it has no snapshot ("" when requested fine)
-        self.kernel_pid: int | None = None
+        self.seconds = {"requests": 0.0, "checks": 0.0}   # what the protocol costs, for the report
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
@@ -74,8 +73,6 @@ class Snapshots:
         before_start, before_exec = client.on_cell_start, client.on_cell_executed
 
         async def notebook_start(notebook):
-            pid = getattr(client.km.provisioner, "pid", None) if client.km.provisioner else None
-            self.kernel_pid = pid
             await self._silent(client, _DEFINE, "defining the snapshot helper", must_succeed=True)
 
         async def cell_start(cell, cell_index):
@@ -102,11 +99,13 @@ class Snapshots:
     async def _take(self, client, gid: str) -> None:
         if gid in self.requested:
             return  # a pasted copy of the cell is removed by the writer; never snapshot twice
+        start = time.monotonic()
         try:
             self.requested[gid] = ""
             await self._silent(client, _request_code(gid, self.path), "snapshot")
         except Exception as exc:  # noqa: BLE001 - the checks of this cell fail with the reason
             self.requested[gid] = f"the snapshot after this cell failed ({exc})"
+        self.seconds["requests"] += round(time.monotonic() - start, 3)
 
     async def _silent(self, client, code: str, what: str, must_succeed: bool = False) -> None:
         msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
@@ -158,6 +157,13 @@ class Snapshots:
     # ------------------------------------------------------------------ after the kernel is dead
     def collect(self) -> dict:
         """Send every snapshot child its checks, gather the replies, kill the children."""
+        start = time.monotonic()
+        try:
+            return self._collect()
+        finally:
+            self.seconds["checks"] = round(time.monotonic() - start, 3)
+
+    def _collect(self) -> dict:
         self._closing = True
         with contextlib.suppress(OSError):
             self._server.close()
@@ -195,7 +201,7 @@ class Snapshots:
                 with contextlib.suppress(OSError):
                     conn.close()
                 if self.uid is None:  # in the sandbox the slot cleanup kills the uid's processes
-                    _kill_if_ours(pid, self.kernel_pid)
+                    _kill_child(pid)
         return out
 
     def _gather(self, live: dict, out: dict) -> None:
@@ -255,7 +261,7 @@ def _kill_uid_except(uid: int, keep: set[int]) -> None:
         time.sleep(0.02)
 
 
-def _kill_if_ours(pid: int, kernel_pid: int | None) -> None:
+def _kill_child(pid: int) -> None:
     """Without the sandbox (trusted code) the children run as us: kill exactly the ones that registered."""
     if pid and pid != os.getpid():
         with contextlib.suppress(ProcessLookupError, PermissionError):
