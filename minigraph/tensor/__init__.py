@@ -3,34 +3,29 @@
 Constructors (`T.dscalar('x')`, `T.dmatrices('a', 'b')`), the math functions, and the Python
 operators on variables (`x + y`, `x[1:]`, `x.T`, `x.sum(axis=0)`), all building graphs.
 """
-import types as _types
-
 import numpy as np
 
-from .config import config
-from .gradcheck import verify_grad  # noqa: F401
-from .gradient import grad, hessian, jacobian  # noqa: F401
-from .graph import Constant, Variable, as_variable
-from .ops import linalg as nlinalg  # noqa: F401
-from .ops import nnet as _nnet
-from .ops.dot import dot, outer  # noqa: F401
-from .ops.elemwise import (abs_, add, and_, cast, cos, eq, exp, expm1, fill, ge, gt, int_div,  # noqa: F401
+from ..config import config
+from ..gradcheck import verify_grad  # noqa: F401
+from ..gradient import grad, hessian, jacobian  # noqa: F401
+from ..graph import Constant, Variable, as_variable
+from ..ops import nnet as _nnet
+from ..ops.dot import dot, outer  # noqa: F401
+from ..ops.elemwise import (abs_, add, and_, cast, cos, eq, exp, expm1, fill, ge, gt, int_div,  # noqa: F401
                            invert, le, log, log1p, lt, maximum, minimum, mod, mul, neg, neq,
                            ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub, switch, tanh,
                            true_div, zeros_like)
-from .ops.linalg import cholesky, det, logdet, matrix_inverse, solve  # noqa: F401
-from .ops.reduce import argmax, max, mean, min, prod, sum  # noqa: F401
-from .ops.shape import (alloc, arange, concatenate, diag, dimshuffle, flatten, getitem,  # noqa: F401
+from ..ops.linalg import cholesky, det, logdet, matrix_inverse, solve  # noqa: F401
+from ..ops.reduce import argmax, max, mean, min, prod, sum  # noqa: F401
+from ..ops.shape import (alloc, arange, concatenate, diag, dimshuffle, flatten, getitem,  # noqa: F401
                         inc_subtensor, Rebroadcast, reshape, set_subtensor, shape, stack, tril, triu)
-from .types import TensorType
-from . import numpy_interop
+from ..types import TensorType
+from .. import numpy_interop
+from . import nlinalg, nnet  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
 
 TensorVariable = Variable
 TensorConstant = Constant
 abs = abs_
-nnet = _types.SimpleNamespace(sigmoid=_nnet.sigmoid, softplus=_nnet.softplus, softmax=_nnet.softmax,
-                              log_softmax=_nnet.log_softmax, binary_crossentropy=_nnet.binary_crossentropy,
-                              categorical_crossentropy=_nnet.categorical_crossentropy)
 
 
 # --- constructors -----------------------------------------------------------------------------
