@@ -9,6 +9,9 @@ with function(...), and call the result with numbers.
 """
 from . import tensor  # noqa: F401  (attaches the operators to Variable)
 from .compile import Function, SharedVariable, function, shared  # noqa: F401
+from .compile import (FAST_COMPILE, FAST_RUN, DebugMode, In, Mode, NanGuardMode, Out,  # noqa: F401
+                      Param)
+from . import compile  # noqa: F401  (theano.compile.mode.Mode, theano.compile.io.In)
 from .config import config  # noqa: F401
 from .gradcheck import verify_grad  # noqa: F401
 from .gradient import grad, hessian, jacobian  # noqa: F401

@@ -83,6 +83,11 @@ class Variable:
             cache[inputs] = function(list(inputs), self)
         return cache[inputs](*[inputs_to_values[v] for v in inputs])
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_eval_cache", None)      # compiled functions: made again on the next eval
+        return state
+
     # Variables are dictionary keys and graph nodes, so equality is identity;
     # the symbolic comparisons live in T.eq / T.neq.
     __hash__ = object.__hash__

@@ -12,7 +12,9 @@ from .. import backends, rewrite
 from ..config import config
 from ..graph import LATE_BOUND, Constant, Variable, as_variable, clone_replace, graph_inputs
 from ..ops.basic import Rebroadcast
-from .shared import SharedVariable
+from .io import FunctionGraph, FunctionMaker, In, Out
+from .mode import get_mode
+from .shared import SharedVariable, with_default_updates
 
 
 _MISSING = object()     # a keyword argument that was not given
@@ -21,14 +23,24 @@ _MISSING = object()     # a keyword argument that was not given
 class Function:
     def __init__(self, inputs, outputs, updates, givens, mode, name, on_unused_input,
                  allow_input_downcast, excluding, backend, device=None):
+        # What copy() and pickling rebuild the function from (the user's graph, not the compiled one).
+        self._spec = dict(inputs=inputs, outputs=outputs, updates=updates, givens=givens, mode=mode, name=name,
+                          on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast,
+                          excluding=excluding, backend=backend, device=device)
         self.name = name
-        self.inputs = list(inputs)
-        self.single_output = isinstance(outputs, Variable) or not isinstance(outputs, (list, tuple))
-        outputs = [as_variable(outputs)] if self.single_output else [as_variable(o) for o in outputs]
+        described = [i if isinstance(i, In) else In(i) if isinstance(i, Variable) else i for i in inputs]
+        _check_inputs([d.variable if isinstance(d, In) else d for d in described])
+        self.inputs = [d.variable for d in described]
+        self.input_names = [d.name for d in described]
+        self._defaults = [_MISSING if d.value is None else d.value for d in described]
+        _check_defaults(self.inputs, self._defaults)
+        self.single_output = not isinstance(outputs, (list, tuple))
+        outputs = [outputs] if self.single_output else list(outputs)
+        self._borrowed = {k for k, o in enumerate(outputs) if isinstance(o, Out) and o.borrow}
+        outputs = [as_variable(o.variable if isinstance(o, Out) else o) for o in outputs]
         self.allow_input_downcast = allow_input_downcast
         # (dtype, ndim) an ndarray argument must have to skip conversion; None: always convert
         self._fast = [(None, -1) if any(v.broadcastable) else (np.dtype(v.dtype), v.ndim) for v in self.inputs]
-        _check_inputs(self.inputs)
         self.updates = _check_updates(updates)
         # givens and updates are substituted on a copy; the user's graph stays as it was.
         graph = outputs + [u for _, u in self.updates]
@@ -38,13 +50,16 @@ class Function:
             if s not in self.shared:
                 self.shared.append(s)
         _check_missing(graph, self.inputs, on_unused_input)
-        self.mode = mode or config.mode
-        self.graph = rewrite.optimize(graph, self.mode, excluding=excluding or ())
+        self.mode = get_mode(mode)
+        excluding = tuple(excluding or ()) + self.mode.excluded
+        self.graph = rewrite.optimize(graph, self.mode.rewrites, excluding=excluding)
         self.n_outputs = len(outputs)
         self.backend_name = backends.choose(device or config.device, backend or config.backend)
         # Update k may overwrite its shared variable's storage (the numba backends decide when it is safe).
         inplace = {self.n_outputs + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
-        self.thunk = backends.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
+        self.thunk = self.mode.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
+        self.maker = FunctionMaker(FunctionGraph(self.inputs + self.shared, self.graph[:self.n_outputs]),
+                                   described, self.mode)
         # An update value of exactly the shared variable's dtype and rank needs no check (the
         # broadcastable dimensions' sizes are checked every time).
         self._update_checks = [(s, np.dtype(s.dtype), s.ndim, [d for d, b in enumerate(s.broadcastable) if b])
@@ -52,7 +67,7 @@ class Function:
         # Only an output that is an input (or a view the backend passes through) can be one of the
         # values handed in: those are copied, so the caller never holds the function's storage.
         self._copy_if_given = {k for k, o in enumerate(self.graph[:self.n_outputs])
-                               if o.owner is None or isinstance(o.owner.op, Rebroadcast)}
+                               if (o.owner is None or isinstance(o.owner.op, Rebroadcast)) and k not in self._borrowed}
 
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs):
@@ -90,15 +105,19 @@ class Function:
     def _bind(self, args, kwargs):
         """Positional and keyword arguments as one list in input order, or a TypeError."""
         args = list(args)
-        if kwargs:
-            by_name = {v.name: k for k, v in enumerate(self.inputs)}
+        if len(args) < len(self.inputs):
             args += [_MISSING] * (len(self.inputs) - len(args))
+        if kwargs:
+            by_name = {n: k for k, n in enumerate(self.input_names) if n is not None}
             for key, value in kwargs.items():
                 if key not in by_name:
                     raise TypeError(f"{self._label()}: unknown keyword argument {key!r}; inputs are "
-                                    f"{[v.name for v in self.inputs]}")
+                                    f"{self.input_names}")
+                if args[by_name[key]] is not _MISSING:
+                    raise TypeError(f"{self._label()}: argument {key!r} given twice (by position and by name)")
                 args[by_name[key]] = value
-        missing = [v.name or f"<{v.type}>" for v, a in zip(self.inputs, args) if a is _MISSING]
+        args = [d if a is _MISSING else a for a, d in zip(args, self._defaults)] + args[len(self.inputs):]
+        missing = [n or f"<{v.type}>" for v, n, a in zip(self.inputs, self.input_names, args) if a is _MISSING]
         if len(args) != len(self.inputs) or missing:
             names = ", ".join(v.name or f"<{v.type}>" for v in self.inputs)
             raise TypeError(f"{self._label()} takes {len(self.inputs)} argument(s) ({names}), got "
@@ -112,14 +131,39 @@ class Function:
     def _label(self):
         return f"function {self.name!r}" if self.name else "this function"
 
+    def copy(self, share_memory=True, swap=None, delete_updates=False, name=None):
+        """A new function computing the same thing. swap={old shared: new shared} makes it use other
+        shared variables; share_memory=False gives it copies of all of them; delete_updates drops updates."""
+        swap = dict(swap or {})
+        if not share_memory:
+            for s in self.shared:
+                swap.setdefault(s, SharedVariable(s.type, s.get_value(), name=s.name))
+        spec = dict(self._spec, name=name or self.name)
+        outputs = spec["outputs"]
+        if swap:
+            single = not isinstance(outputs, (list, tuple))
+            plain = [o.variable if isinstance(o, Out) else o for o in ([outputs] if single else outputs)]
+            plain = clone_replace([as_variable(o) for o in plain], swap)
+            spec["outputs"] = plain[0] if single else plain
+            spec["updates"] = [(swap.get(s, s), clone_replace([u], swap)[0]) for s, u in self.updates]
+        if delete_updates:
+            spec["updates"] = None
+        return Function(**spec)
+
+    def __getstate__(self):
+        return self._spec      # the graph, not the compiled code: unpickling compiles again
+
+    def __setstate__(self, spec):
+        self.__init__(**spec)
+
     def source(self):
         """The code the backend generated, where it generates code; else how it runs the graph."""
         return self.thunk.source()
 
 
 def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=None,
-             on_unused_input="warn", allow_input_downcast=False, excluding=None, backend=None,
-             device=None):
+             on_unused_input="raise", allow_input_downcast=False, excluding=None, backend=None,
+             device=None, no_default_updates=False):
     """Compile a callable that computes `outputs` from `inputs` and then applies `updates`.
 
     device: 'cpu', 'cuda' (the GPU backend) or 'auto' (the GPU when numba.cuda finds one);
@@ -130,6 +174,10 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, name=No
         outputs = []
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}")
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError(f"function: on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
+    # shared variables with a default_update (random states) advance at every call
+    updates = with_default_updates(outputs, updates, no_default_updates)
     return Function(inputs, outputs, updates, givens, mode, name, on_unused_input,
                     allow_input_downcast, excluding, backend, device)
 
@@ -148,6 +196,17 @@ def _check_inputs(inputs):
         if id(v) in seen:
             raise ValueError(f"function: input {k} ({v}) is listed twice")
         seen.add(id(v))
+
+
+def _check_defaults(inputs, defaults):
+    """Inputs with a default value come last, as in a Python signature; defaults are checked now."""
+    for k in range(1, len(inputs)):
+        if defaults[k] is _MISSING and defaults[k - 1] is not _MISSING:
+            raise TypeError(f"function: input {k} ({inputs[k].name or inputs[k]}) has no default value but "
+                            f"comes after input {k - 1}, which has one; put inputs with defaults last")
+    for k, (v, d) in enumerate(zip(inputs, defaults)):
+        if d is not _MISSING:
+            defaults[k] = v.type.filter(d, name=f"default value of input {v.name or k}", allow_downcast=True)
 
 
 def _pairs(mapping, what):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..config import config
-from ..graph import Variable
+from ..graph import Variable, graph_inputs
 from ..types import TensorType
 
 
@@ -41,6 +41,11 @@ class SharedVariable(Variable):
     def clone(self):
         return self      # a shared variable stays itself in every copy of a graph
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_host"], state["resident"] = self.get_value(borrow=True), None   # the value, on the host
+        return state
+
     def __repr__(self):
         return self.name or f"<shared {self.type}>"
 
@@ -62,3 +67,25 @@ def shared(value, name=None, borrow=False, broadcastable=None, strict=False, all
     type_ = TensorType(data.dtype, broadcastable)
     data = type_.filter(data, name=f"shared variable {name or ''}".strip())
     return SharedVariable(type_, data if borrow else data.copy(), name=name)
+
+
+def with_default_updates(outputs, updates, no_default_updates=False):
+    """`updates` as pairs, plus `(v, v.default_update)` for each shared variable v the outputs or
+    updates use that has one (a random variable's state), unless v is updated explicitly or
+    excluded: no_default_updates=True excludes all, a list excludes those listed (Theano's rule)."""
+    if no_default_updates is True:
+        return updates
+    pairs = list(updates.items()) if isinstance(updates, dict) else list(updates or [])
+    if len(pairs) == 2 and isinstance(pairs[0], Variable):
+        pairs = [tuple(pairs)]          # a single (shared, expression) pair
+    excluded = {id(v) for v in (no_default_updates or [])} | {id(p[0]) for p in pairs if isinstance(p, (list, tuple))}
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    graph = [v for v in outputs + [p[1] for p in pairs if isinstance(p, (list, tuple))] if isinstance(v, Variable)]
+    found = list(pairs)
+    while graph:
+        fresh = [v for v in graph_inputs(graph) if isinstance(v, SharedVariable) and id(v) not in excluded
+                 and getattr(v, "default_update", None) is not None]
+        excluded.update(id(v) for v in fresh)
+        found += [(v, v.default_update) for v in fresh]
+        graph = [v.default_update for v in fresh]      # an update may use further such variables
+    return found if len(found) > len(pairs) else updates

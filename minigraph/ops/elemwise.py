@@ -44,6 +44,20 @@ class ScalarOp:
     def __repr__(self):
         return self.name
 
+    def __reduce__(self):
+        # The table's functions are lambdas, which pickle cannot store: a row pickles as its name.
+        if type(self) is ScalarOp:
+            return scalar_op_named, (self.name,)
+        return super().__reduce__()
+
+
+def scalar_op_named(name):
+    """The table row called `name` (how a pickled graph finds its scalar ops again)."""
+    if name not in SCALAR_OPS and name.startswith("cast_"):     # casts are made when first used
+        target = name[len("cast_"):]
+        cast(np.zeros((), dtype="int8" if target == "bool" else "bool"), target)
+    return SCALAR_OPS[name]
+
 
 class Elemwise(Op):
     """Applies a scalar op element by element, broadcasting by the inputs' patterns."""
