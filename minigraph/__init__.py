@@ -18,6 +18,8 @@ from .gradient import grad, hessian, jacobian  # noqa: F401
 from .graph import Apply, Constant, Op, Variable  # noqa: F401
 from .ops import linalg  # noqa: F401
 from .printing import debugprint, pp  # noqa: F401
+from . import scan_module  # noqa: F401  (theano.scan_module.until)
+from .scan_module import scan  # noqa: F401
 from . import testing  # noqa: F401  (minigraph.symbolic imports sympy, a second: import it by name)
 
 __version__ = "0.1.0"

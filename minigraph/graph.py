@@ -23,6 +23,7 @@ _ids = itertools.count()
 # imports nothing above it; `import minigraph` imports every floor, so these are always set):
 #   "function"  compile.function: used by Variable.eval     (set by compile/function.py)
 #   "stack"     ops.shape.stack: a list of variables as one  (set by ops/shape.py)
+#   "grad"      gradient.grad: Scan's gradient differentiates its body (set by gradient.py)
 # Operator methods (x + y, x.sum()) are installed on Variable by tensor.py the same way.
 LATE_BOUND = {}
 
@@ -80,7 +81,7 @@ class Variable:
         inputs = tuple(sorted(inputs_to_values, key=lambda v: v.id))
         cache = self.__dict__.setdefault("_eval_cache", {})
         if inputs not in cache:
-            cache[inputs] = function(list(inputs), self)
+            cache[inputs] = function(list(inputs), self, on_unused_input="ignore")
         return cache[inputs](*[inputs_to_values[v] for v in inputs])
 
     def __getstate__(self):
