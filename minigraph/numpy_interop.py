@@ -21,7 +21,8 @@ class SymbolicNumpyError(TypeError):
 # ufunc -> the T function building the same graph: every table row whose NumPy forward is a
 # ufunc (np.add -> T.add, np.exp -> T.exp...), and the bitwise spellings of the logical ops.
 UFUNCS = {op.impl: name for name, op in SCALAR_OPS.items() if isinstance(op.impl, np.ufunc)}
-UFUNCS.update({np.invert: "invert", np.bitwise_and: "and_", np.bitwise_or: "or_", np.matmul: "dot"})
+UFUNCS.update({np.logical_not: "invert", np.logical_and: "and_", np.logical_or: "or_", np.logical_xor: "xor",
+               np.matmul: "dot"})
 
 # array function -> its T equivalent (the same name unless given)
 FUNCTIONS = {np.sum: "sum", np.prod: "prod", np.max: "max", np.min: "min", np.mean: "mean",
@@ -36,7 +37,7 @@ FUNCTIONS = {np.sum: "sum", np.prod: "prod", np.max: "max", np.min: "min", np.me
 _REFLECTED = {np.add: "__radd__", np.subtract: "__rsub__", np.multiply: "__rmul__",
               np.true_divide: "__rtruediv__", np.floor_divide: "__rfloordiv__", np.remainder: "__rmod__",
               np.power: "__rpow__", np.matmul: "__rmatmul__", np.bitwise_and: "__rand__",
-              np.bitwise_or: "__ror__", np.less: "__gt__", np.greater: "__lt__",
+              np.bitwise_or: "__ror__", np.bitwise_xor: "__rxor__", np.less: "__gt__", np.greater: "__lt__",
               np.less_equal: "__ge__", np.greater_equal: "__le__"}
 
 

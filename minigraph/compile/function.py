@@ -276,8 +276,9 @@ def _check_missing(graph, inputs, on_unused_input):
     used = {id(v) for v in leaves}
     unused = [v for v in inputs if id(v) not in used]
     if unused and on_unused_input != "ignore":
-        message = (f"function: input {unused[0].name or unused[0]} is not used by any output; "
-                   f"pass on_unused_input='ignore' to silence this")
+        k = next(k for k, v in enumerate(inputs) if v is unused[0])
+        message = (f"function: input {k} ({unused[0].name or unused[0]}) is not used by any output or update; "
+                   f"pass on_unused_input='warn' to make this a warning, or 'ignore' to allow it")
         if on_unused_input == "raise":
             raise ValueError(message)
         warnings.warn(message, stacklevel=4)

@@ -208,9 +208,11 @@ ge = _scalar("ge", 2, np.greater_equal, lambda i, o, gz: [None, None], "({0} >= 
 le = _scalar("le", 2, np.less_equal, lambda i, o, gz: [None, None], "({0} <= {1})", "<=", 5, out="bool")
 eq = _scalar("eq", 2, np.equal, lambda i, o, gz: [None, None], "({0} == {1})", "==", 5, out="bool")
 neq = _scalar("neq", 2, np.not_equal, lambda i, o, gz: [None, None], "({0} != {1})", "!=", 5, out="bool")
-and_ = _scalar("and_", 2, np.logical_and, lambda i, o, gz: [None, None], "({0} and {1})", "&", 4, out="bool")
-or_ = _scalar("or_", 2, np.logical_or, lambda i, o, gz: [None, None], "({0} or {1})", "|", 3, out="bool")
-invert = _scalar("invert", 1, np.logical_not, lambda i, o, gz: [None], "(not {0})", "~", 40, out="bool")
+# Bitwise on integers, logical on booleans (NumPy's and Theano's `& | ^ ~`); no gradient.
+and_ = _scalar("and_", 2, np.bitwise_and, lambda i, o, gz: [None, None], "({0} & {1})", "&", 4)
+or_ = _scalar("or_", 2, np.bitwise_or, lambda i, o, gz: [None, None], "({0} | {1})", "|", 3)
+xor = _scalar("xor", 2, np.bitwise_xor, lambda i, o, gz: [None, None], "({0} ^ {1})", "^", 3)
+invert = _scalar("invert", 1, np.invert, lambda i, o, gz: [None], "(~{0})", "~", 40)
 switch = _scalar("switch", 3, np.where,
                  lambda i, o, gz: [None, switch(i[0], gz, 0), switch(i[0], 0, gz)],
                  "({1} if {0} else {2})")

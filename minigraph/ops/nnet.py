@@ -3,7 +3,7 @@ import numpy as np
 
 from ..graph import Apply, Op, as_variable
 from ..types import TensorType, float_dtype
-from .basic import shape
+from .basic import dimshuffle, shape
 from .elemwise import exp, log, sigmoid, softplus  # noqa: F401  (sigmoid, softplus: re-exported as T.nnet.*)
 from .reduce import sum
 from .shape import arange
@@ -42,12 +42,18 @@ class Softmax(Op):
         return f"{'log_softmax' if self.log else 'softmax'}({args[0]})"
 
 
+def _as_rows(x):
+    # Theano's softmax of a vector is a 1xN row (the vector as one row of a batch).
+    x = as_variable(x)
+    return dimshuffle(x, ("x", 0)) if x.ndim == 1 else x
+
+
 def softmax(x):
-    return Softmax(False)(x)
+    return Softmax(False)(_as_rows(x))
 
 
 def log_softmax(x):
-    return Softmax(True)(x)
+    return Softmax(True)(_as_rows(x))
 
 
 def categorical_crossentropy(coding_dist, true_dist):

@@ -112,12 +112,57 @@ class Join(Op):
 
 
 def concatenate(tensors, axis=0):
-    return Join(axis)(*tensors)
-
-
-def stack(tensors, axis=0):
     tensors = [as_variable(t) for t in tensors]
+    if tensors and not -tensors[0].ndim <= axis < max(tensors[0].ndim, 1):
+        raise ValueError(f"concatenate: axis {axis} is out of range for {tensors[0].ndim}-d inputs")
+    return Join(axis % tensors[0].ndim if tensors and tensors[0].ndim else axis)(*tensors)
+
+
+def join(axis, *tensors):
+    """Theano's `T.join(axis, a, b, ...)`: concatenate along `axis`."""
+    return concatenate(tensors, axis)
+
+
+def stack(*tensors, axis=0):
+    """Stack along a new axis: `stack([a, b], axis=1)`, `stack(a, b, c)` (Theano's old form), or
+    `stack([a, b], 1)`; a negative axis counts from the end of the result."""
+    if len(tensors) == 2 and isinstance(tensors[0], (list, tuple)) and isinstance(tensors[1], int):
+        tensors, axis = tensors[0], tensors[1]
+    elif len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    tensors = [as_variable(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: nothing to stack")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"stack: axis {axis} is out of range for a {ndim}-d result")
+    axis %= ndim
     return Join(axis)(*[dimshuffle(t, list(range(axis)) + ["x"] + list(range(axis, t.ndim))) for t in tensors])
+
+
+def stacklists(nested):
+    """A tensor from nested lists of scalars (or tensors): `stacklists([[a, b], [c, d]])` is 2x2."""
+    if isinstance(nested, (list, tuple)):
+        return stack([stacklists(item) for item in nested])
+    return as_variable(nested)
+
+
+def shape_padleft(x, n_ones=1):
+    """x with `n_ones` broadcastable dimensions added in front."""
+    x = as_variable(x)
+    return dimshuffle(x, ["x"] * n_ones + list(range(x.ndim)))
+
+
+def shape_padright(x, n_ones=1):
+    """x with `n_ones` broadcastable dimensions added at the end."""
+    x = as_variable(x)
+    return dimshuffle(x, list(range(x.ndim)) + ["x"] * n_ones)
+
+
+def shape_padaxis(x, axis):
+    x = as_variable(x)
+    axis %= x.ndim + 1
+    return dimshuffle(x, list(range(axis)) + ["x"] + list(range(axis, x.ndim)))
 
 
 class Tril(Op):

@@ -64,6 +64,7 @@ _SCALAR = {name: _arith(fn) for name, fn in {
     "cast_int": lambda a: sympy.sign(a) * sympy.floor(sympy.Abs(a)),   # C casts truncate toward zero
 }.items()}
 _SCALAR.update(and_=lambda a, b: sympy.And(_cond(a), _cond(b)), or_=lambda a, b: sympy.Or(_cond(a), _cond(b)),
+               xor=lambda a, b: sympy.Xor(_cond(a), _cond(b)),
                invert=lambda a: sympy.Not(_cond(a)), cast_bool=_cond, cast_float=_num, cast_complex=_num,
                switch=lambda c, a, b: sympy.Piecewise((_num(a), _cond(c)), (_num(b), True)))
 

@@ -3,6 +3,8 @@
 Constructors (`T.dscalar('x')`, `T.dmatrices('a', 'b')`), the math functions, and the Python
 operators on variables (`x + y`, `x[1:]`, `x.T`, `x.sum(axis=0)`), all building graphs.
 """
+import builtins
+
 import numpy as np
 
 from ..config import config
@@ -14,11 +16,15 @@ from ..ops.dot import dot, outer  # noqa: F401
 from ..ops.elemwise import (abs_, add, and_, cast, cos, eq, exp, expm1, fill, ge, gt, int_div,  # noqa: F401
                            invert, le, log, log1p, lt, maximum, minimum, mod, mul, neg, neq,
                            ones_like, or_, pow, second, sgn, sin, sqr, sqrt, sub, switch, tanh,
-                           true_div, zeros_like)
+                           true_div, xor, zeros_like)
 from ..ops.linalg import cholesky, det, logdet, matrix_inverse, solve  # noqa: F401
 from ..ops.reduce import argmax, max, mean, min, prod, sum  # noqa: F401
+from ..ops.basic import Shape as _Shape
 from ..ops.shape import (alloc, arange, concatenate, diag, dimshuffle, flatten, getitem,  # noqa: F401
-                        inc_subtensor, Rebroadcast, reshape, set_subtensor, shape, stack, tril, triu)
+                        inc_subtensor, join, Rebroadcast, reshape, set_subtensor, shape, shape_padaxis,
+                        shape_padleft, shape_padright, stack, stacklists, tril, triu)
+from ..ops.shape import Join as _Join
+from ..ops.specify_shape import SpecifyShape as _SpecifyShape, specify_shape  # noqa: F401
 from ..types import TensorType
 from .. import numpy_interop
 from . import nlinalg, nnet  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
@@ -39,39 +45,51 @@ def tensor(dtype=None, broadcastable=None, name=None, ndim=None, shape=None):
     return Variable(TensorType(config.floatX if dtype in (None, "floatX") else dtype, broadcastable), name=name)
 
 
-def _make_constructor(ndim, dtype):
-    def constructor(name=None, dtype=dtype):
-        return tensor(dtype, (False,) * ndim, name=name)
+def _make_constructor(ndim, broadcastable=None):
+    pattern = (False,) * ndim if broadcastable is None else broadcastable
+
+    def constructor(name=None, dtype=None):
+        return tensor(dtype, pattern, name=name)
     return constructor
 
 
 def _make_plural(single):
-    def plural(*names):
-        # T.dmatrices('a', 'b') or T.dmatrices('a b'): one variable per name.
-        if len(names) == 1 and isinstance(names[0], str) and (" " in names[0] or "," in names[0]):
-            names = names[0].replace(",", " ").split()
+    def plural(*names, dtype=None):
+        # Theano's rule: an int makes that many unnamed variables; one string of one letter makes
+        # one variable, a longer one a variable per letter (T.dscalars('abc')). minigraph also
+        # splits 'a b' and 'a, b' at the separators.
+        make = single if dtype is None else (lambda n=None: single(n, dtype=dtype))
         if len(names) == 1 and isinstance(names[0], int):
-            return [single() for _ in range(names[0])]
-        return [single(n) for n in names]
+            return [make() for _ in range(names[0])]
+        if len(names) == 1 and isinstance(names[0], str):
+            text = names[0]
+            if " " in text or "," in text:
+                return [make(n) for n in text.replace(",", " ").split()]
+            return make(text) if len(text) == 1 else [make(letter) for letter in text]
+        if len(names) == 1 and isinstance(names[0], (list, tuple)):
+            names = names[0]
+        return [make(n) for n in names]
     return plural
 
 
-_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4, "row": None, "col": None}
+# T.dmatrix is a type (x.type == T.dmatrix), and calling it makes a variable: T.dmatrix('x').
+# The prefixless T.matrix is a function of (name, dtype), its dtype config.floatX when called.
+_KINDS = {"scalar": 0, "vector": 1, "matrix": 2, "tensor3": 3, "tensor4": 4, "tensor5": 5, "tensor6": 6,
+          "tensor7": 7, "row": (True, False), "col": (False, True)}
 _PREFIXES = {"": None, "b": "int8", "w": "int16", "i": "int32", "l": "int64",
              "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
 for _prefix, _dtype in _PREFIXES.items():
-    for _kind, _ndim in _KINDS.items():
-        if _ndim is None:
-            _pattern = (True, False) if _kind == "row" else (False, True)
-
-            def _single(name=None, dtype=_dtype, _pattern=_pattern):
-                return tensor(dtype, _pattern, name=name)
+    for _kind, _shape in _KINDS.items():
+        _pattern = _shape if isinstance(_shape, tuple) else (False,) * _shape
+        if _dtype is None:
+            _single = _make_constructor(len(_pattern), _pattern)
+            _single.__name__ = _kind
         else:
-            _single = _make_constructor(_ndim, _dtype)
-        _single.__name__ = _prefix + _kind
+            _single = TensorType(_dtype, _pattern)
         globals()[_prefix + _kind] = _single
         _plural_name = _prefix + ("matrices" if _kind == "matrix" else _kind + "s")
-        globals()[_plural_name] = _make_plural(_single)
+        globals()[_plural_name] = _make_plural(_single if _dtype is None else
+                                               (lambda n=None, dtype=None, _t=_single: _t(n)))
 
 
 def constant(x, name=None, dtype=None):
@@ -147,6 +165,7 @@ _OPERATORS = {
     "__gt__": _binary(gt), "__lt__": _binary(lt), "__ge__": _binary(ge), "__le__": _binary(le),
     "__and__": _binary(and_), "__rand__": _binary(and_, True),
     "__or__": _binary(or_), "__ror__": _binary(or_, True),
+    "__xor__": _binary(xor), "__rxor__": _binary(xor, True),
     "__neg__": neg, "__abs__": abs_, "__invert__": invert,
     "__pos__": lambda self: self,
     "__getitem__": getitem,
@@ -166,8 +185,34 @@ def _bool(self):
                     f"use T.switch(cond, a, b) for a symbolic if, or compare the computed values")
 
 
+def static_length(v):
+    """The length of vector `v` when the graph tells it (a shape, a stack of scalars, a constant),
+    else None."""
+    v = as_variable(v)
+    if v.ndim != 1:
+        return None
+    if isinstance(v, Constant):
+        return len(v.data)
+    if v.broadcastable[0]:
+        return 1
+    node = v.owner
+    if node is not None and isinstance(node.op, _Shape):
+        return node.inputs[0].ndim
+    if node is not None and isinstance(node.op, _Join):
+        lengths = [static_length(i) for i in node.inputs]
+        return None if None in lengths else builtins.sum(lengths)
+    if node is not None and isinstance(node.op, _SpecifyShape):
+        return node.op.shape[0]
+    return None
+
+
 def _iter(self):
-    raise TypeError(f"cannot iterate over symbolic variable {self}: its length is unknown until the graph runs")
+    # `M, K = mu.shape`: a shape vector's length is its tensor's ndim, known when the graph is built.
+    n = static_length(self) if self.ndim == 1 else None
+    if n is None:
+        raise TypeError(f"cannot iterate over symbolic variable {self}: its length is unknown until the graph "
+                        f"runs (only vectors of known length, such as x.shape, can be unpacked)")
+    return iter([getitem(self, k) for k in range(n)])
 
 
 Variable.__bool__ = _bool

@@ -197,8 +197,10 @@ def test_function_errors():
         function([x], x, updates=[(s, T.lscalar() * 2)])
     with pytest.raises(TypeError, match="updates can only change shared variables"):
         function([x], x, updates=[(y, x)])
-    with pytest.warns(UserWarning, match="not used"):
+    with pytest.raises(ValueError, match=r"input 1 \(y\) is not used"):     # Theano's default
         function([x, y], x)
+    with pytest.warns(UserWarning, match="not used"):
+        function([x, y], x, on_unused_input="warn")
     with pytest.raises(TypeError, match="need y"):
         (x + y).eval({x: 1.0})
 

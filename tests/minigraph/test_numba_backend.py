@@ -72,7 +72,7 @@ def _elemwise_outputs():
     in turn: matrix with row, column with matrix, column with row, scalar with column."""
     unary = [Elemwise(SCALAR_OPS[n])(r[0] > 0 if n == "invert" else r[0]) for n in UNARY]
     pairs = [(x, r), (c, x), (c, r), (s, c)]
-    binary = [Elemwise(SCALAR_OPS[n])(*[p > 0 for p in pairs[k % 4]] if n in ("and_", "or_") else pairs[k % 4])
+    binary = [Elemwise(SCALAR_OPS[n])(*[p > 0 for p in pairs[k % 4]] if n in ("and_", "or_", "xor") else pairs[k % 4])
               for k, n in enumerate(BINARY)]
     binary += [T.switch(x > r, x, c), T.cast(x * 3, "int32") // 2, T.cast(x, "float32") * 2.5,
                x ** 2 + 2 * x * r + r ** 2, T.exp(-T.abs(x)).sum(axis=1) * c[:, 0]]

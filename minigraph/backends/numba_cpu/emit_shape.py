@@ -3,6 +3,7 @@ scatters as explicit loops), reshape, join, argmax, triangles, diagonals and ran
 from ...ops.basic import Rebroadcast, Shape
 from ...ops.reduce import Argmax
 from ...ops.shape import Alloc, AllocDiag, ARange, ExtractDiag, Join, Reshape, Tril
+from ...ops.specify_shape import SpecifyShape
 from ...ops.subtensor import IncSubtensor, Subtensor
 from .codegen import Unsupported, np_dtype, register, simple
 
@@ -119,3 +120,12 @@ def emit_argmax(ctx, node):
     x, axis = ctx.array(node.inputs[0]), node.op.axis
     ctx.assign(node.outputs[0], f"np.argmax({x})" if axis is None else f"np.argmax({x}, axis={axis})",
                scalar=axis is None, reads=[x])
+
+
+@register(SpecifyShape)
+def emit_specify_shape(ctx, node):
+    v = ctx.val(node.inputs[0])
+    for d, size in enumerate(node.op.shape):
+        if size is not None:
+            ctx.emit(f"if {v.shape[d]} != {size}: {ctx.fail(node)}")
+    ctx._array_val(node.outputs[0], ctx.array(node.inputs[0]))
