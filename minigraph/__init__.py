@@ -14,7 +14,7 @@ from .compile import (FAST_COMPILE, FAST_RUN, DebugMode, In, Mode, NanGuardMode,
 from . import compile  # noqa: F401  (theano.compile.mode.Mode, theano.compile.io.In)
 from .config import config  # noqa: F401
 from .gradcheck import verify_grad  # noqa: F401
-from .gradient import grad, hessian, jacobian  # noqa: F401
+from .gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
 from .graph import Apply, Constant, Op, Variable  # noqa: F401
 from .ops import linalg  # noqa: F401
 from .printing import debugprint, pp  # noqa: F401

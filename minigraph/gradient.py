@@ -12,7 +12,8 @@ import warnings
 
 import numpy as np
 
-from .graph import LATE_BOUND, Apply, Constant, Op, Variable, ancestors, as_variable, graph_inputs, toposort
+from .graph import (LATE_BOUND, Apply, Constant, Op, Variable, ancestors, as_variable, clone_replace,
+                    graph_inputs, toposort)
 from .ops.basic import Rebroadcast, lost_broadcast_axes, shape
 from .ops.elemwise import cast, fill, zeros_like
 from .ops.subtensor import getitem
@@ -24,14 +25,23 @@ class DisconnectedInputError(ValueError):
     pass
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d(cost)/d(wrt) for a scalar cost; `wrt` a variable or a list (then a list is returned)."""
-    cost = as_variable(cost)
-    if cost.ndim != 0:
-        raise TypeError(f"grad: the cost must be a scalar, but {cost} is {cost.ndim}-d ({cost.type}). "
-                        f"Reduce it first, e.g. cost.sum() or cost.mean().")
-    if not cost.type.is_float():
-        raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}: it has no gradient")
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_grads=None):
+    """d(cost)/d(wrt) for a scalar cost; `wrt` a variable or a list (then a list is returned).
+    known_grads {variable: its gradient} seeds gradients as well as (or instead of, cost=None) a cost."""
+    seeds = {}
+    if cost is not None:
+        cost = as_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(f"grad: the cost must be a scalar, but {cost} is {cost.ndim}-d ({cost.type}). "
+                            f"Reduce it first, e.g. cost.sum() or cost.mean().")
+        if not cost.type.is_float():
+            raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}: it has no gradient")
+        seeds[id(cost)] = (cost, as_variable(np.ones((), dtype=cost.dtype)))    # d cost / d cost = 1
+    for var, g in (known_grads or {}).items():
+        seeds[id(var)] = (var, as_variable(g))
+    if not seeds:
+        raise TypeError("grad: give a cost or known_grads")
+    roots = [v for v, _ in seeds.values()]
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
     single = isinstance(wrt, Variable)
@@ -43,9 +53,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
             raise TypeError(f"grad: {w} has integer dtype {w.dtype}; gradients exist only for float variables")
 
     stop = {id(v) for v in (consider_constant or [])}
-    reachable = _depends_on(cost, wrt_list, stop)
-    grads = {id(cost): as_variable(np.ones((), dtype=cost.dtype))}   # d cost / d cost = 1
-    for node in reversed(toposort([cost])):
+    reachable = _depends_on(roots, wrt_list, stop)
+    grads = {k: g for k, (_, g) in seeds.items()}
+    for node in reversed(toposort(roots)):
         if not any(id(i) in reachable for i in node.inputs):
             continue                         # nothing below this node leads to a wrt
         output_grads = [grads.get(id(o)) for o in node.outputs]
@@ -68,7 +78,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                 g = Rebroadcast(lost)(g)
             grads[id(inp)] = g if id(inp) not in grads else grads[id(inp)] + g
 
-    connected = ancestors([cost])
+    connected = ancestors(roots)
     results = []
     for w in wrt_list:
         if id(w) not in connected or id(w) in stop:
@@ -87,10 +97,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
     return results[0] if single else results
 
 
-def _depends_on(cost, wrt_list, stop):
-    """ids of the variables between a wrt variable and the cost (gradients flow only there)."""
+def _depends_on(roots, wrt_list, stop):
+    """ids of the variables between a wrt variable and the roots (gradients flow only there)."""
     found = {id(w) for w in wrt_list} - stop
-    for node in toposort([cost]):
+    for node in toposort(roots):
         if any(id(i) in found for i in node.inputs):
             found.update(id(o) for o in node.outputs if id(o) not in stop)
     return found
@@ -155,6 +165,56 @@ def hessian(cost, wrt, disconnected_inputs="raise"):
     results = [jacobian(grad(cost, w, disconnected_inputs=disconnected_inputs), w,
                         disconnected_inputs=disconnected_inputs) for w in wrt_list]
     return results[0] if single else results
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """v^T J: the vector-Jacobian product, the gradient of sum(f * v) (f and v may be lists)."""
+    f_list, v_list = _listed(f), _listed(eval_points)
+    if len(f_list) != len(v_list):
+        raise ValueError(f"Lop: {len(f_list)} expression(s) but {len(v_list)} eval_points; give one per expression")
+    known = {}
+    for k, (fk, vk) in enumerate(zip(f_list, v_list)):
+        fk, vk = as_variable(fk), as_variable(vk)
+        if vk.ndim != fk.ndim:
+            raise TypeError(f"Lop: eval_points[{k}] is {vk.ndim}-d but the expression {fk} is {fk.ndim}-d")
+        known[fk] = vk if vk.dtype == fk.dtype else cast(vk, fk.dtype)
+    return grad(None, wrt, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs,
+                known_grads=known)
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise"):
+    """J v: the Jacobian-vector product (f, wrt and eval_points may be lists; then a list).
+
+    Computed as the vector-Jacobian product of u -> u^T J (linear in a dummy u) with v: J v, which
+    does not depend on u's value, so u is then taken to be zero."""
+    single_f = not isinstance(f, (list, tuple))
+    f_list, wrt_list, v_list = _listed(f), _listed(wrt), _listed(eval_points)
+    if len(wrt_list) != len(v_list):
+        raise ValueError(f"Rop: {len(wrt_list)} variable(s) in wrt but {len(v_list)} eval_points; give one each")
+    f_list = [as_variable(fk) for fk in f_list]
+    dummies = [Variable(TensorType(fk.dtype, fk.broadcastable), name=f"u{k}") for k, fk in enumerate(f_list)]
+    vjp = Lop(f_list, wrt_list, dummies, disconnected_inputs="ignore")
+    known = {}
+    for k, (w, g, v) in enumerate(zip(wrt_list, vjp, v_list)):
+        v = as_variable(v)
+        if v.ndim != w.ndim:
+            raise TypeError(f"Rop: eval_points[{k}] is {v.ndim}-d but wrt {w.name or w} is {w.ndim}-d")
+        known[g] = v if v.dtype == g.dtype else cast(v, g.dtype)
+    results = grad(None, dummies, disconnected_inputs="ignore", known_grads=known)
+    if disconnected_outputs == "raise":
+        for fk, r in zip(f_list, results):
+            if not any(id(w) in ancestors([fk]) for w in wrt_list):
+                raise DisconnectedInputError(f"Rop: {fk} does not depend on any of wrt; pass "
+                                             f"disconnected_outputs='ignore' to get zeros")
+    zeros = {u: zeros_like(fk) for u, fk in zip(dummies, f_list)}
+    # + zeros_like(f): as in Theano (whose R_op gives each other input of f a zero tangent), J v's
+    # graph uses everything f uses, so function([W, V, x], T.Rop(y, W, V)) does not find W unused.
+    results = [r + z for r, z in zip(clone_replace(results, zeros), zeros.values())]
+    return results[0] if single_f else results
+
+
+def _listed(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 LATE_BOUND["grad"] = grad      # the Scan op's gradient (ops/scan.py) differentiates its body with this

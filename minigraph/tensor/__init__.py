@@ -9,7 +9,7 @@ import numpy as np
 
 from ..config import config
 from ..gradcheck import verify_grad  # noqa: F401
-from ..gradient import grad, hessian, jacobian  # noqa: F401
+from ..gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
 from ..graph import Constant, Variable, as_variable
 from ..ops import nnet as _nnet
 from ..ops.dot import dot, outer  # noqa: F401
