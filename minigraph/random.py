@@ -62,6 +62,15 @@ class RandomStreams:
         for state, _ in self.state_updates:
             state.set_value(self._fresh_state())
 
+    @property
+    def rstate(self):
+        """The state of the generator that seeds new random variables (MRG_RandomStreams' name)."""
+        return self.gen_seedgen.get_state()
+
+    @rstate.setter
+    def rstate(self, state):
+        self.gen_seedgen.set_state(state)
+
     def updates(self):
         return list(self.state_updates)
 

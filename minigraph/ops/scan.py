@@ -83,7 +83,7 @@ class Scan(Op):
             states = results[self.n_rec + self.n_nitsot:]
         outputs = [_stacked(h[len(b):], b.shape[1:], o.dtype)
                    for h, b, o in zip(history, inits, self.inner_outputs)]
-        outputs += [_stacked(p, None, o.dtype) for p, o in zip(per_step, self.inner_outputs[self.n_rec:])]
+        outputs += [_stacked(p, (0,) * o.ndim, o.dtype) for p, o in zip(per_step, self.inner_outputs[self.n_rec:])]
         for s, before in zip(states, states_before):
             outputs += [s, _stacked(before, s.shape, s.dtype)]
         return outputs
@@ -98,7 +98,7 @@ class Scan(Op):
 def _stacked(rows, row_shape, dtype):
     if rows:
         return np.stack(rows)
-    return np.zeros((0,) + (tuple(row_shape) if row_shape is not None else ()), dtype=dtype)
+    return np.zeros((0,) + tuple(row_shape), dtype=dtype)
 
 
 def _reversed(x):

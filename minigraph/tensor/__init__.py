@@ -27,7 +27,7 @@ from ..ops.shape import Join as _Join
 from ..ops.specify_shape import SpecifyShape as _SpecifyShape, specify_shape  # noqa: F401
 from ..types import TensorType
 from .. import numpy_interop
-from . import nlinalg, nnet  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
+from . import nlinalg, nnet, shared_randomstreams  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
 
 TensorVariable = Variable
 TensorConstant = Constant
