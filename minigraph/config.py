@@ -19,6 +19,24 @@ class _Config:
         # 'auto': seconds a function runs on numpy before it is compiled with numba.
         self.jit_after = float(os.environ.get("MINIGRAPH_JIT_AFTER", "1.0"))
         self.debug = os.environ.get("MINIGRAPH_DEBUG", "") not in ("", "0")
+        # Theano's test values: 'off', 'ignore', 'warn' or 'raise' (graph.py computes them as
+        # nodes are built, so a shape error shows at the line that built the node).
+        self.compute_test_value = os.environ.get("MINIGRAPH_COMPUTE_TEST_VALUE", "off")
+        # Read by Theano scripts; 'None'/'fast_compile' here makes the default mode FAST_COMPILE.
+        self.optimizer = os.environ.get("MINIGRAPH_OPTIMIZER", "fast_run")
+        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        # Where the numba backend keeps its generated modules (backends/numba_cpu/cache.py).
+        self.base_compiledir = os.environ.get("MINIGRAPH_CACHE_DIR") or os.path.join(xdg, "minigraph")
+        self.compiledir = self.base_compiledir
+        self.exception_verbosity = "low"
+        self.warn_float64 = "ignore"
+        self.cast_policy = "numpy+floatX"
+        self.print_active_device = False
+
+    def __getattr__(self, name):
+        # only reached for a setting that does not exist
+        raise AttributeError(f"minigraph.config has no setting {name!r}: this Theano setting is not "
+                             f"supported by minigraph (settings: {', '.join(sorted(vars(self)))})")
 
     def __repr__(self):
         return "config(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"

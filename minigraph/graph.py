@@ -11,6 +11,7 @@ computation; applying it to variables makes an Apply node and its output variabl
 import itertools
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -174,6 +175,8 @@ class Op:
 
     def __call__(self, *inputs):
         node = self.make_node(*inputs)
+        if config.compute_test_value != "off":
+            compute_test_values(node)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def grad(self, inputs, output_grads):
@@ -184,6 +187,62 @@ class Op:
         return f"{type(self).__name__}{{{props}}}" if props else type(self).__name__
 
     __repr__ = __str__
+
+
+# --- test values (Theano's `x.tag.test_value`, config.compute_test_value) --------------------------
+class Tag:
+    """`var.tag`: free-form notes on a variable; `test_value` is checked against its type."""
+
+    def __init__(self, variable):
+        object.__setattr__(self, "_variable", variable)
+
+    def __setattr__(self, name, value):
+        if name == "test_value":
+            v = self._variable
+            value = v.type.filter(value, name=f"test value of {v.name or v}", allow_downcast=True)
+        object.__setattr__(self, name, value)
+
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+
+Variable.tag = property(lambda self: self.__dict__.setdefault("_tag", Tag(self)))
+_NO_VALUE = object()
+
+
+def test_value(var):
+    """The value a variable has for test values: a constant's, a shared variable's, or its tag's."""
+    if isinstance(var, Constant):
+        return var.data
+    if hasattr(var, "get_value"):
+        return var.get_value(borrow=True)
+    return getattr(var.__dict__.get("_tag"), "test_value", _NO_VALUE)
+
+
+def compute_test_values(node):
+    """Run `node` on its inputs' test values now, so a shape error names the line that built it."""
+    values = [test_value(i) for i in node.inputs]
+    missing = [i for i, v in zip(node.inputs, values) if v is _NO_VALUE]
+    if missing:
+        mode, name = config.compute_test_value, missing[0].name or str(missing[0])
+        message = (f"{name} has no test value, so {node.op} (built at {node.site[0]}, line {node.site[1]}) "
+                   f"cannot be checked; set {name}.tag.test_value = ... (config.compute_test_value={mode!r})")
+        if mode == "raise":
+            raise ValueError(message)
+        if mode == "warn":       # shown at the user's line that built the node
+            warnings.warn_explicit(message, UserWarning, node.site[0], node.site[1])
+        return
+    try:
+        results = node.op.perform(node, values)
+    except Exception as error:
+        shapes = ", ".join(f"{i.name or i} {np.shape(v)}" for i, v in zip(node.inputs, values))
+        where = "" if "built at" in str(error).lower() else f" (built at {node.site[0]}, line {node.site[1]})"
+        raise ValueError(f"{node.op} fails on the test values ({shapes}): {error}{where}") from error
+    for out, value in zip(node.outputs, results):
+        out.tag.test_value = value
 
 
 def toposort(outputs):

@@ -145,6 +145,8 @@ def get_mode(mode):
     """A Mode object for `mode`: a Mode, one of its names, or None (config.mode)."""
     if mode is None:
         mode = config.mode
+        if mode == "FAST_RUN" and str(config.optimizer).lower() in ("none", "fast_compile", "merge"):
+            mode = "FAST_COMPILE"
     if isinstance(mode, Mode):
         return mode
     if mode not in _NAMED:
