@@ -22,4 +22,10 @@ from . import scan_module  # noqa: F401  (theano.scan_module.until)
 from .scan_module import scan  # noqa: F401
 from . import testing  # noqa: F401  (minigraph.symbolic imports sympy, a second: import it by name)
 
+from .tensor.missing import not_supported as _not_supported
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name):       # theano.<name> that minigraph lacks
+    raise _not_supported("minigraph", name)

@@ -27,6 +27,7 @@ from ..ops.shape import Join as _Join
 from ..ops.specify_shape import SpecifyShape as _SpecifyShape, specify_shape  # noqa: F401
 from ..types import TensorType
 from .. import numpy_interop
+from .missing import not_supported
 from . import nlinalg, nnet, shared_randomstreams  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
 
 TensorVariable = Variable
@@ -215,8 +216,18 @@ def _iter(self):
     return iter([getitem(self, k) for k in range(n)])
 
 
+def _missing_attribute(self, name):
+    # (no repr of self here: it reads attributes, which may be what is missing)
+    raise not_supported(f"variable {self.__dict__.get('name') or '(unnamed)'}", name)
+
+
+def __getattr__(name):       # T.<name> that minigraph lacks
+    raise not_supported("minigraph.tensor", name)
+
+
 Variable.__bool__ = _bool
 Variable.__iter__ = _iter
+Variable.__getattr__ = _missing_attribute
 Variable.T = property(lambda self: transpose(self))
 Variable.shape = property(lambda self: shape(self))
 Variable.size = property(lambda self: prod(shape(self)))

@@ -20,8 +20,10 @@ FLOORS = {
     "minigraph.tensor": 5, "minigraph.numpy_interop": 5, "minigraph.gradcheck": 5, "minigraph.testing": 5,
     "minigraph.symbolic": 5, "minigraph.sympy_bridge": 5, "minigraph.sandbox": 5, "minigraph.ifelse": 5, "minigraph": 5,
 }
-# Imports allowed inside functions: heavy dependencies only some uses need (numba.cuda; sympy).
-LAZY_ALLOWED = ("minigraph.backends.numba_cuda", "minigraph.sympy_bridge", "numba.cuda", "sympy")
+# Imports allowed inside functions: heavy dependencies only some uses need (numba.cuda; sympy; matplotlib
+# for printing.pydotprint).
+LAZY_ALLOWED = ("minigraph.backends.numba_cuda", "minigraph.sympy_bridge", "numba.cuda", "sympy", "matplotlib",
+                "matplotlib.pyplot")
 
 
 def module_name(path):
