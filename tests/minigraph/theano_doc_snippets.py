@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigraph
+from minigraph.backends.numba_cpu import tiering
 
 IMPORTS = [("import theano.tensor as T", "import minigraph.tensor as T"),
            ("import theano", "import minigraph as theano"),
@@ -39,12 +40,13 @@ def assert_prints(printed, documented, atol=1e-6):
 
 
 @pytest.fixture(params=["numpy", "numba"])
-def backend(request):
+def backend(request, monkeypatch):
     """Every snippet runs on the numpy reference and on the numba backend."""
     saved = minigraph.config.backend, minigraph.config.floatX
     minigraph.config.backend = request.param
     with warnings.catch_warnings():
         if request.param == "numba":     # a fallback to numpy would be a silent pass: make it an error
             warnings.filterwarnings("error", message="numba backend")
+            monkeypatch.setattr(tiering, "_WARNED", set())      # (it warns once per process otherwise)
         yield request.param
     minigraph.config.backend, minigraph.config.floatX = saved
