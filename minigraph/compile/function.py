@@ -12,7 +12,8 @@ from .. import backends, rewrite
 from ..config import config
 from ..graph import LATE_BOUND, Constant, Variable, as_variable, clone_replace, graph_inputs
 from ..ops.basic import Rebroadcast
-from .io import FunctionGraph, FunctionMaker, In, Out
+from ..ops.elemwise import cast
+from .io import FunctionGraph, FunctionMaker, In, Out, describe_inputs
 from .mode import get_mode
 from .shared import SharedVariable, with_default_updates
 
@@ -28,7 +29,7 @@ class Function:
                           on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast,
                           excluding=excluding, backend=backend, device=device)
         self.name = name
-        described = [i if isinstance(i, In) else In(i) if isinstance(i, Variable) else i for i in inputs]
+        described = describe_inputs(inputs)
         _check_inputs([d.variable if isinstance(d, In) else d for d in described])
         self.inputs = [d.variable for d in described]
         self.input_names = [d.name for d in described]
@@ -42,8 +43,10 @@ class Function:
         # (dtype, ndim) an ndarray argument must have to skip conversion; None: always convert
         self._fast = [(None, -1) if any(v.broadcastable) else (np.dtype(v.dtype), v.ndim) for v in self.inputs]
         self.updates = _check_updates(updates)
+        # In(x, update=...): after a call, x's default becomes the update's value (Theano's internal state)
+        self._state = [(k, _state_update(d)) for k, d in enumerate(described) if d.update is not None]
         # givens and updates are substituted on a copy; the user's graph stays as it was.
-        graph = outputs + [u for _, u in self.updates]
+        graph = outputs + [u for _, u in self._state] + [u for _, u in self.updates]
         graph = clone_replace(graph, _check_givens(givens))
         self.shared = [v for v in graph_inputs(graph) if isinstance(v, SharedVariable)]
         for s, _ in self.updates:
@@ -56,7 +59,8 @@ class Function:
         self.n_outputs = len(outputs)
         self.backend_name = backends.choose(device or config.device, backend or config.backend)
         # Update k may overwrite its shared variable's storage (the numba backends decide when it is safe).
-        inplace = {self.n_outputs + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
+        first_update = self.n_outputs + len(self._state)
+        inplace = {first_update + k: len(self.inputs) + self.shared.index(s) for k, (s, _) in enumerate(self.updates)}
         self.thunk = self.mode.compile(self.backend_name, self.inputs + self.shared, self.graph, inplace)
         self.maker = FunctionMaker(FunctionGraph(self.inputs + self.shared, self.graph[:self.n_outputs]),
                                    described, self.mode)
@@ -82,14 +86,38 @@ class Function:
             read = thunk.storage.read
             values += [read(s) for s in self.shared]
         results = thunk.run(*values)
+        if self._state:
+            self._keep_state(results[self.n_outputs:self.n_outputs + len(self._state)], thunk.storage)
         if self.updates:
-            self._apply_updates(results[self.n_outputs:], thunk.storage)
+            self._apply_updates(results[self.n_outputs + len(self._state):], thunk.storage)
         if thunk.storage.keeps_values_elsewhere:
             results = [thunk.storage.to_host(o) for o in results[:self.n_outputs]]
         if self._copy_if_given:  # never hand out storage the function still owns (an input or a shared value)
             results = [o.copy() if k in self._copy_if_given and any(o is v for v in values) else o
                        for k, o in enumerate(results[:self.n_outputs])]
         return results[0] if self.single_output else list(results[:self.n_outputs])
+
+    def _keep_state(self, new_values, storage):
+        checked = [self.inputs[k].type.filter(storage.to_host(v), name=f"update of input {self.input_names[k]}")
+                   for (k, _), v in zip(self._state, new_values)]
+        for (k, _), value in zip(self._state, checked):
+            self._defaults[k] = value
+
+    def _input_index(self, key):
+        for k, (v, n) in enumerate(zip(self.inputs, self.input_names)):
+            if key is v or (isinstance(key, str) and key == n):
+                return k
+        raise KeyError(f"{self._label()} has no input {key!r}; inputs are {self.input_names}")
+
+    def __getitem__(self, key):
+        """f[x] or f['x']: the value input x takes when a call leaves it out (its state, with an update)."""
+        value = self._defaults[self._input_index(key)]
+        return None if value is _MISSING else value
+
+    def __setitem__(self, key, value):
+        k = self._input_index(key)
+        self._defaults[k] = self.inputs[k].type.filter(value, name=f"value of input {self.input_names[k]}",
+                                                       allow_downcast=True)
 
     def _apply_updates(self, new_values, storage):
         """Check every new value, then store them all: a bad one changes nothing."""
@@ -151,10 +179,12 @@ class Function:
         return Function(**spec)
 
     def __getstate__(self):
-        return self._spec      # the graph, not the compiled code: unpickling compiles again
+        # the graph, not the compiled code (unpickling compiles again), and the inputs' current values
+        return {"spec": self._spec, "defaults": [None if d is _MISSING else d for d in self._defaults]}
 
-    def __setstate__(self, spec):
-        self.__init__(**spec)
+    def __setstate__(self, state):
+        self.__init__(**state["spec"])
+        self._defaults = [_MISSING if d is None else d for d in state["defaults"]]
 
     def source(self):
         """The code the backend generated, where it generates code; else how it runs the graph."""
@@ -196,6 +226,15 @@ def _check_inputs(inputs):
         if id(v) in seen:
             raise ValueError(f"function: input {k} ({v}) is listed twice")
         seen.add(id(v))
+
+
+def _state_update(described):
+    var, expr = described.variable, as_variable(described.update)
+    if (expr.dtype, expr.ndim) != (var.dtype, var.ndim):
+        expr = cast(expr, var.dtype) if expr.ndim == var.ndim and expr.type.is_float() == var.type.is_float() else expr
+    if (expr.dtype, expr.ndim) != (var.dtype, var.ndim):
+        raise TypeError(f"function: the update of input {described.name} is {expr.type}, but the input is {var.type}")
+    return expr
 
 
 def _check_defaults(inputs, defaults):

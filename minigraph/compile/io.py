@@ -8,19 +8,35 @@ class In:
 
     value    the default used when the call leaves this argument out (inputs with defaults come last)
     name     the keyword the call may use (default: the variable's name)
-    borrow   accepted: minigraph never copies an input anyway
+    update   an expression: after each call the default becomes its value (the function's internal
+             state, read and set with f[variable] or f['name']); needs a value
+    borrow, mutable   accepted: minigraph never copies nor overwrites an input
     """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=None, strict=False,
                  allow_downcast=None, autoname=True, implicit=None, borrow=False, shared=False):
         if not isinstance(variable, Variable):
             raise TypeError(f"In: expected a symbolic variable, got {variable!r}")
-        if update is not None or mutable:
-            raise NotImplementedError(
-                f"In({variable.name or variable}, update=..., mutable=True) is not supported by minigraph: "
-                f"keep the state in a shared variable and pass updates=[(state, new_value)] to function")
+        if update is not None and value is None:
+            raise ValueError(f"In({variable.name or variable}, update=...): an input with an update needs "
+                             f"a starting value (value=...)")
         self.variable, self.name, self.value, self.borrow = variable, name or variable.name, value, borrow
-        self.allow_downcast = allow_downcast
+        self.update, self.allow_downcast = update, allow_downcast
+
+
+def describe_inputs(inputs):
+    """Every input spec as an In: a variable, an In, Theano's `(variable, default)` or
+    `((variable, update), default)`."""
+    described = []
+    for k, spec in enumerate(inputs):
+        if isinstance(spec, (list, tuple)) and len(spec) == 2 and not isinstance(spec[1], Variable):
+            target, value = spec
+            if isinstance(target, (list, tuple)) and len(target) == 2:
+                spec = In(target[0], value=value, update=target[1])
+            else:
+                spec = In(target, value=value)
+        described.append(spec if isinstance(spec, In) or not isinstance(spec, Variable) else In(spec))
+    return described
 
 
 def Param(variable, default=None, name=None, **options):

@@ -50,10 +50,19 @@ class Mode:
         return f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r})"
 
 
-class DebugMode(Mode):
-    """Every call runs on the numpy reference and on the numba backend, and compares."""
+class DebugModeError(ValueError):
+    pass
 
-    def __init__(self, linker=None, optimizer="default", excluded=(), rtol=1e-5, atol=1e-8):
+
+class NanGuardError(AssertionError, ValueError):
+    """Theano's NanGuardMode raises an AssertionError; a ValueError is what minigraph raises for bad values."""
+
+
+class DebugMode(Mode):
+    """Every call runs on the numpy reference and on the numba backend, and compares.
+    Theano's checks of its C code (check_c_code, check_py...) are accepted and mean nothing here."""
+
+    def __init__(self, linker=None, optimizer="default", excluded=(), rtol=1e-5, atol=1e-8, **theano_checks):
         super().__init__(linker, optimizer, excluded)
         self.rtol, self.atol = rtol, atol
 
@@ -67,7 +76,7 @@ class DebugMode(Mode):
             got = compiled.run(*[v.copy() if isinstance(v, np.ndarray) else v for v in values])
             for k, (e, g) in enumerate(zip(expected, got)):
                 if np.shape(e) != np.shape(g) or not np.allclose(e, g, rtol=rtol, atol=atol, equal_nan=True):
-                    raise ValueError(f"DebugMode: output {k} ({outputs[k]}) differs between the numpy "
+                    raise DebugModeError(f"DebugMode: output {k} ({outputs[k]}) differs between the numpy "
                                      f"reference and {compiled.running}: {_first_difference(e, g)}")
             return expected
         return Thunk(run, compiled.source(), f"DebugMode (numpy vs {compiled.running})")
@@ -115,7 +124,7 @@ class NanGuardMode(Mode):
             for v, x in zip(inputs, values):
                 problem = self._problem(x)
                 if problem:
-                    raise ValueError(f"NanGuardMode: input {v.name or v} contains {problem}")
+                    raise NanGuardError(f"NanGuardMode: input {v.name or v} contains {problem}")
                 storage[id(v)] = x
             for node in order:
                 args = [storage[id(i)] for i in node.inputs]
@@ -127,7 +136,7 @@ class NanGuardMode(Mode):
                     problem = self._problem(r)
                     if problem:
                         shown = ", ".join(f"{i.name or i} {np.shape(a)}" for i, a in zip(node.inputs, args))
-                        raise ValueError(f"NanGuardMode: {node.op} produced {problem} in output {k} "
+                        raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {k} "
                                          f"(inputs: {shown}); the node was built at {node.site[0]}, "
                                          f"line {node.site[1]}")
                 storage.update((id(o), r) for o, r in zip(node.outputs, results))
