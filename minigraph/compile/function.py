@@ -174,8 +174,8 @@ class Function:
             plain = clone_replace([as_variable(o) for o in plain], swap)
             spec["outputs"] = plain[0] if single else plain
             spec["updates"] = [(swap.get(s, s), clone_replace([u], swap)[0]) for s, u in self.updates]
-        if delete_updates:
-            spec["updates"] = None
+        if delete_updates:        # an input only the updates read is then unused: that is expected
+            spec["updates"], spec["on_unused_input"] = None, "ignore"
         return Function(**spec)
 
     def __getstate__(self):

@@ -31,6 +31,7 @@ from .missing import not_supported
 from . import nlinalg, nnet, shared_randomstreams  # noqa: F401  (T.nnet.sigmoid; from minigraph.tensor.nnet import ...)
 
 TensorVariable = Variable
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert     # Theano's aliases
 TensorConstant = Constant
 abs = abs_
 
