@@ -3,7 +3,9 @@
 
 
 class NotSupportedError(AttributeError):
-    pass
+    # Python fills `name` in for a failed attribute lookup and then guesses a near name when it
+    # prints the error; with no name it makes no guess.
+    name = property(lambda self: None, lambda self, value: None)
 
 
 def not_supported(owner, name):
@@ -11,4 +13,4 @@ def not_supported(owner, name):
     if name.startswith("_"):           # Python's own protocol lookups: a plain, quiet AttributeError
         return AttributeError(name)
     return NotSupportedError(f"{owner} has no {name!r}: this part of Theano is not supported by minigraph "
-                             f"(minigraph/README.md lists what of Theano's API is absent)")
+                             f"(minigraph/THEANO.md lists what of Theano's API minigraph has and lacks)")
