@@ -35,6 +35,9 @@ def pp(obj):
     return show(obj)
 
 
+pprint = pp      # Theano's name: theano.printing.pprint(prediction)
+
+
 def debugprint(obj, file=None):
     """Print the graph as a tree; a node seen before is shown by its id only.
 
@@ -156,4 +159,4 @@ def _arrow(ax, start, end):
                 arrowprops=dict(arrowstyle="->", color="dimgray", shrinkA=12, shrinkB=12))
 
 
-__all__ = ["pp", "debugprint", "pydotprint", "Variable"]
+__all__ = ["pp", "pprint", "debugprint", "pydotprint", "Variable"]
