@@ -19,7 +19,7 @@ is inlined into its consumer's loop (emit_elemwise.py). What makes those loops f
     calls with a large input when the graph has no BLAS call.
 MINIGRAPH_DEBUG=1 prints the generated source; so does f.source().
 """
-from . import emit_control, emit_elemwise, emit_linalg, emit_random, emit_shape  # noqa: F401  (registering the emitters)
+from . import emit_control, emit_elemwise, emit_linalg, emit_random, emit_scan, emit_shape  # noqa: F401  (registering the emitters)
 from .cache import LOADED as _LOADED  # noqa: F401  (kernels loaded in this process; tests look)
 from .codegen import EMITTERS, Context, Unsupported, generate, register  # noqa: F401
 from .compiler import compile  # noqa: F401

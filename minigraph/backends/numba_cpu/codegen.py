@@ -83,6 +83,7 @@ class Context:
 
     def __init__(self, inputs, outputs, inplace):
         self.lines, self.consts, self.vals, self.n = [], [], {}, 0
+        self.module_lines = []              # module-level lines (a scan body's kernel imported by name)
         self.order = toposort(outputs)
         self.outputs = {id(o) for o in outputs}
         # update output -> the input whose storage it may overwrite (decided at the end)
@@ -248,6 +249,6 @@ def generate(inputs, outputs, inplace=None):
     # LAPACK runs: they use every core already, and two thread pools waiting for work on the
     # same cores slowed a logistic-regression step 3x.
     versions = [("kernel", "")] + ([] if ctx.uses_blas else [("kernel_parallel", ", parallel=True")])
-    source = HEADER + "".join(f"\n\n@njit(cache=True, error_model='numpy', nogil=True{flags})\n"
+    source = HEADER + "".join(line + "\n" for line in ctx.module_lines) + "".join(f"\n\n@njit(cache=True, error_model='numpy', nogil=True{flags})\n"
                               f"def {name}({', '.join(params)}):\n{body}\n" for name, flags in versions)
     return source, [np.ascontiguousarray(data) for _, data in ctx.consts]

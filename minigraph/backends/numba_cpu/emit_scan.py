@@ -1,0 +1,95 @@
+"""Scan (ops/scan.py) in generated kernels: the body is generated and compiled as a kernel of its
+own (its module imported by name), and the outer kernel runs the loop, calling it once per step.
+A body numba cannot compile makes the whole function fall back to numpy, as any other op does."""
+from ...ops.scan import Scan
+from .cache import cache_key, load
+from .codegen import Unsupported, generate, np_dtype, register
+
+
+def _row(array, index, ndim, dtype):
+    """Code for row `index` of `array` as the body kernel takes it (a 0-d array for a scalar)."""
+    return f"np.full((), {array}[{index}], dtype={np_dtype(dtype)})" if ndim == 0 else f"{array}[{index}]"
+
+
+def _contiguous(name, ndim):
+    return name if ndim == 0 else f"np.ascontiguousarray({name})"     # (which makes a 0-d array 1-d)
+
+
+def _store(value, ndim):
+    return f"{value}[()]" if ndim == 0 else value
+
+
+@register(Scan)
+def emit_scan(ctx, node):
+    op = node.op
+    if any(o.owner is None for o in op.inner_outputs):
+        raise Unsupported("a scan body that returns one of its inputs unchanged")
+    body_source, body_consts = generate(op.inner_inputs, op.inner_outputs)
+    key = cache_key(body_source, op.inner_inputs)
+    load(body_source, key)                      # registers module mg_<key>, imported by the outer module
+    body = f"scan_body_{key}"
+    if f"from mg_{key} import kernel as {body}" not in ctx.module_lines:
+        ctx.module_lines.append(f"from mg_{key} import kernel as {body}")
+    consts = []
+    for data in body_consts:
+        consts.append(f"c{len(ctx.consts)}")
+        ctx.consts.append((consts[-1], data))
+
+    n_steps, *outer = node.inputs
+    seqs, rest = outer[:op.n_seqs], outer[op.n_seqs:]
+    inits, rest = rest[:op.n_rec], rest[op.n_rec:]
+    nonseqs, states = rest[:op.n_nonseqs], rest[op.n_nonseqs:]
+    n, t = ctx.fresh("n"), ctx.fresh("t")
+    ctx.emit(f"{n} = max(0, int({ctx.array(n_steps)}[()]))")
+    seq_names = []
+    for s in seqs:
+        name = ctx.fresh("seq")
+        ctx.emit(f"{name} = np.ascontiguousarray({ctx.array(s)})",
+                 f"if {name}.shape[0] < {n}: {ctx.fail(node)}")
+        seq_names.append(name)
+    hists = []
+    for init, taps in zip(inits, op.rec_taps):
+        h, a, depth = ctx.fresh("hist"), ctx.array(init), -min(taps)
+        ctx.emit(f"{h} = np.empty(({a}.shape[0] + {n},) + {a}.shape[1:], dtype={np_dtype(init.dtype)})",
+                 f"{h}[:{a}.shape[0]] = {a}", f"{h}_start = {a}.shape[0]")
+        if depth > 1:
+            ctx.emit(f"if {h}_start < {depth}: {ctx.fail(node)}")
+        hists.append(h)
+    nonseq_names = [_contiguous(ctx.array(v), v.ndim) for v in nonseqs]
+    state_names, befores = [], []
+    for s in states:
+        name, before = ctx.fresh("state"), ctx.fresh("before")
+        ctx.emit(f"{name} = {_contiguous(ctx.array(s), s.ndim)}",
+                 f"{before} = np.empty(({n},) + {name}.shape, dtype={np_dtype(s.dtype)})")
+        state_names.append(name)
+        befores.append(before)
+    n_out = op.n_rec + op.n_nitsot
+    per_step = []
+    for o in op.inner_outputs[op.n_rec:n_out]:
+        name = ctx.fresh("ys")
+        ctx.emit(f"{name} = np.empty(({', '.join(['0'] * (o.ndim + 1))},), dtype={np_dtype(o.dtype)})")
+        per_step.append(name)
+
+    args = [_row(s, t, v.ndim - 1, v.dtype) for s, v in zip(seq_names, seqs)]
+    for h, init, taps in zip(hists, inits, op.rec_taps):
+        args += [_row(h, f"{h}_start + {t} + ({d})", init.ndim - 1, init.dtype) for d in taps]
+    args += nonseq_names + state_names + consts
+    r = ctx.fresh("r")
+    lines = [f"{r} = {body}({', '.join(args)})"]
+    for k, (h, o) in enumerate(zip(hists, op.inner_outputs)):
+        lines.append(f"{h}[{h}_start + {t}] = {_store(f'{r}[{k}]', o.ndim)}")
+    for k, (name, o) in enumerate(zip(per_step, op.inner_outputs[op.n_rec:n_out])):
+        lines += [f"if {t} == 0:", f"    {name} = np.empty(({n},) + {r}[{op.n_rec + k}].shape, dtype={np_dtype(o.dtype)})",
+                  f"{name}[{t}] = {_store(f'{r}[{op.n_rec + k}]', o.ndim)}"]
+    for k, (name, before, s) in enumerate(zip(state_names, befores, states)):
+        lines += [f"{before}[{t}] = {_store(name, s.ndim)}", f"{name} = {r}[{n_out + k}]"]
+    ctx.emit(f"for {t} in range({n}):", *["    " + line for line in lines])
+
+    outs = node.outputs
+    for h, out in zip(hists, outs[:op.n_rec]):
+        ctx.assign(out, f"{h}[{h}_start:]", new=True)
+    for name, out in zip(per_step, outs[op.n_rec:n_out]):
+        ctx.assign(out, name, new=True)
+    for k, (name, before) in enumerate(zip(state_names, befores)):
+        ctx.assign(outs[n_out + 2 * k], f"{name}.copy()", new=True)
+        ctx.assign(outs[n_out + 2 * k + 1], before, new=True)
