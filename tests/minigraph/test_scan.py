@@ -1,0 +1,76 @@
+"""scan beyond the documentation's examples: its errors name what is wrong, go_backwards,
+several outputs, taps on sequences, an RNN trained by BPTT, pickling, and the numba backend's
+loop giving the numpy reference's numbers."""
+import pickle
+
+import numpy as np
+import pytest
+
+import minigraph as theano
+import minigraph.tensor as T
+from minigraph.random import RandomStreams
+
+
+def test_errors_say_what_is_wrong():
+    x = T.dvector("x")
+    with pytest.raises(ValueError, match="give sequences or n_steps"):
+        theano.scan(lambda h: h * 2, outputs_info=x)
+    with pytest.raises(ValueError, match="returned 1 output\\(s\\) but outputs_info has 2"):
+        theano.scan(lambda h, g: h * 2, outputs_info=[x, x], n_steps=3)
+    with pytest.raises(TypeError, match="output 0 of the step function is 0-d but its initial value"):
+        theano.scan(lambda h: h.sum(), outputs_info=x, n_steps=3)
+    with pytest.raises(NotImplementedError, match="until .* not supported"):
+        theano.scan_module.until(x.sum() > 0)
+    with pytest.raises(TypeError, match="scalar; sequences are iterated"):
+        theano.scan(lambda v: v, sequences=x.sum())
+    xs = T.dmatrix("xs")
+    out, _ = theano.scan(lambda v: v * 2, sequences=xs, n_steps=5)
+    # 5 steps asked, 3 rows given: the loop runs min(5, 3) steps, as in Theano
+    assert theano.function([xs], out)(np.ones((3, 2))).shape == (3, 2)
+
+
+def test_go_backwards_several_outputs_and_sequence_taps():
+    x = T.dvector("x")
+    (run, diff), _ = theano.scan(lambda prev, cur, acc: [acc + cur, cur - prev],
+                                 sequences=dict(input=x, taps=[-1, 0]), outputs_info=[np.float64(0), None])
+    back, _ = theano.scan(lambda v, acc: acc + v, sequences=x, outputs_info=np.float64(0), go_backwards=True)
+    for backend in ("numpy", "numba"):
+        f = theano.function([x], [run, diff, back], backend=backend)
+        r, d, b = f(np.array([1.0, 4, 9, 16]))
+        np.testing.assert_allclose(r, [4, 13, 29])
+        np.testing.assert_allclose(d, [3, 5, 7])
+        np.testing.assert_allclose(b, [16, 25, 29, 30])
+
+
+def test_an_rnn_trains_by_bptt_and_the_numba_loop_matches_numpy():
+    rng = np.random.default_rng(1)
+    W = theano.shared(0.3 * rng.normal(size=(4, 4)), name="W")
+    U = theano.shared(0.3 * rng.normal(size=(1, 4)), name="U")
+    v = theano.shared(0.3 * rng.normal(size=4), name="v")
+    xs, target = T.dmatrix("xs"), T.dvector("target")
+    H, _ = theano.scan(lambda x_t, h: T.tanh(T.dot(h, W) + T.dot(x_t, U)), sequences=xs, outputs_info=T.zeros((4,)))
+    cost = ((T.dot(H, v) - target) ** 2).mean()
+    params = [W, U, v]
+    grads = T.grad(cost, params)
+    start = [p.get_value() for p in params]
+    data = np.sin(np.linspace(0, 6, 20))[:, None], np.cos(np.linspace(0, 6, 20))
+    losses = {}
+    for backend in ("numpy", "numba"):
+        for p, s in zip(params, start):
+            p.set_value(s)
+        train = theano.function([xs, target], cost, updates=[(p, p - 0.2 * g) for p, g in zip(params, grads)],
+                                backend=backend)
+        losses[backend] = [float(train(*data)) for _ in range(60)]
+    assert losses["numpy"][-1] < 0.5 * losses["numpy"][0]
+    np.testing.assert_allclose(losses["numba"], losses["numpy"], rtol=1e-9)
+    assert "scan_body_" in train.source()       # the loop really is in the numba kernel
+
+
+def test_random_draws_inside_scan_advance_the_state_and_pickle():
+    srng = RandomStreams(3)
+    noise, updates = theano.scan(lambda: srng.normal((2,)), n_steps=4)
+    f = theano.function([], noise, updates=updates)
+    a, b = f(), f()
+    assert a.shape == (4, 2) and len({r.tobytes() for r in a}) == 4 and not np.array_equal(a, b)
+    g = pickle.loads(pickle.dumps(f))
+    assert g().shape == (4, 2)
