@@ -70,8 +70,10 @@ def _fn_results(raw):
 
 
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
-         truncate_gradient=-1, go_backwards=False, mode=None, name=None, strict=False, **unsupported):
-    """Theano's scan: see the module docstring. Returns (outputs, updates)."""
+         truncate_gradient=-1, go_backwards=False, mode=None, name=None, strict=False,
+         profile=False, allow_gc=None, return_list=False, **unsupported):
+    """Theano's scan: see the module docstring. Returns (outputs, updates). mode, strict, profile
+    and allow_gc are accepted and change nothing here (the body is compiled with the function)."""
     if unsupported:
         raise TypeError(f"scan: argument(s) {', '.join(unsupported)} are not supported by minigraph")
     slices, lengths = _sequences(sequences, go_backwards)
@@ -160,7 +162,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     for o in ordered:
         o.name = name and f"{name}.out"
     final_updates = {s: results[n_out + 2 * i] for i, (s, _) in enumerate(updates)}
-    if not ordered:
-        return [], final_updates
-    return (ordered[0] if len(ordered) == 1 else ordered), final_updates
+    if return_list or len(ordered) != 1:
+        return ordered, final_updates
+    return ordered[0], final_updates
 

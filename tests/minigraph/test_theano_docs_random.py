@@ -3,6 +3,7 @@ shared_randomstreams.txt), run as written but for the import lines, on the numpy
 backends. Theano's generator is not ours, so where the documentation prints draws the tests check
 what it says of them (equal, different, nearly zero), plus the distributions' moments."""
 import numpy as np
+import pytest
 
 import minigraph as theano
 import minigraph.tensor as T
@@ -131,3 +132,15 @@ def test_gradients_treat_samples_as_constants_and_dropout_trains():
     np.testing.assert_allclose(theano.shared(0).get_value(), 0)
     masks = [step(xv)[2] for _ in range(5)]
     assert len({m.tobytes() for m in masks}) > 1          # a new dropout mask at each step
+
+
+def test_no_default_updates_as_a_list_and_explicit_updates_win():
+    srng = RandomStreams(seed=11)
+    a, b = srng.uniform((3,)), srng.uniform((3,))
+    f = theano.function([], [a, b], no_default_updates=[a.rng])
+    (a0, b0), (a1, b1) = f(), f()
+    assert np.array_equal(a0, a1) and not np.array_equal(b0, b1)
+    g = theano.function([], a, updates=[a.update])       # the (state, new state) pair, given explicitly
+    assert not np.array_equal(g(), g())
+    with pytest.raises(AttributeError, match="RandomStreams.multinomial is not supported"):
+        srng.multinomial((3,), pvals=[0.5, 0.5])
