@@ -19,7 +19,7 @@ from .graph import Apply, Constant, Op, Variable  # noqa: F401
 from .ops import linalg  # noqa: F401
 from .printing import debugprint, pp  # noqa: F401
 from . import scan_module  # noqa: F401  (theano.scan_module.until)
-from .scan_module import scan  # noqa: F401
+from .scan_module import foldl, foldr, map, reduce, scan  # noqa: F401  (theano.map, theano.reduce...)
 from . import testing  # noqa: F401  (minigraph.symbolic imports sympy, a second: import it by name)
 
 from .tensor.missing import not_supported as _not_supported

@@ -166,3 +166,25 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         return ordered, final_updates
     return ordered[0], final_updates
 
+
+
+def map(fn, sequences, non_sequences=None, truncate_gradient=-1, go_backwards=False, mode=None, name=None):
+    """theano.map: fn applied to each row of the sequences; returns (outputs, updates)."""
+    return scan(fn, sequences=sequences, outputs_info=None, non_sequences=non_sequences,
+                truncate_gradient=truncate_gradient, go_backwards=go_backwards, mode=mode, name=name)
+
+
+def reduce(fn, sequences, outputs_info, non_sequences=None, go_backwards=False, mode=None, name=None):
+    """theano.reduce: the last value of a scan's outputs; returns (outputs, updates)."""
+    outputs, updates = scan(fn, sequences=sequences, outputs_info=outputs_info, non_sequences=non_sequences,
+                            go_backwards=go_backwards, mode=mode, name=name, return_list=True)
+    last = [getitem(o, -1) for o in outputs]
+    return (last[0] if len(last) == 1 else last), updates
+
+
+def foldl(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=False, mode=mode, name=name)
+
+
+def foldr(fn, sequences, outputs_info, non_sequences=None, mode=None, name=None):
+    return reduce(fn, sequences, outputs_info, non_sequences, go_backwards=True, mode=mode, name=name)

@@ -74,3 +74,15 @@ def test_random_draws_inside_scan_advance_the_state_and_pickle():
     assert a.shape == (4, 2) and len({r.tobytes() for r in a}) == 4 and not np.array_equal(a, b)
     g = pickle.loads(pickle.dumps(f))
     assert g().shape == (4, 2)
+
+
+def test_map_reduce_foldl_foldr():
+    x = T.dvector("x")
+    squares, _ = theano.map(lambda v: v ** 2, x)
+    total, _ = theano.reduce(lambda v, acc: acc + v, x, np.float64(0))
+    left, _ = theano.foldl(lambda v, acc: acc * 10 + v, x, np.float64(0))
+    right, _ = theano.foldr(lambda v, acc: acc * 10 + v, x, np.float64(0))
+    f = theano.function([x], [squares, total, left, right], backend="numpy")
+    s, t, lft, rgt = f(np.array([1.0, 2, 3]))
+    np.testing.assert_allclose(s, [1, 4, 9])
+    assert (t, lft, rgt) == (6, 123, 321)
