@@ -1126,7 +1126,7 @@ NB2 = [
         def noise(rng, cols, rows_u):
             return rng.standard_normal((N, Q)), rng.standard_normal((rows_u, cols)), rng.standard_normal((N, cols))
 
-        STEPS = svi.quick(500, 250)          # per model and split (section 8 trains five splits of both models)
+        STEPS = svi.quick(500, 150)          # per model and split (section 8 trains five splits of both models)
         SAMPLES = svi.quick(25, 8)           # posterior samples per prediction checkpoint
 
         def fit_and_predict(step, probs_fn, mask, rows_u, desc, seed=1):
