@@ -28,6 +28,7 @@ from .kernel_snapshot import recv_msg, send_msg
 MODULE = "_autograder_snapshot"
 KERNEL_SOURCE = (Path(__file__).with_name("kernel_snapshot.py")).read_text()
 HELLO_TIMEOUT = 10          # s for a child to say which grade id it holds
+MAX_CONNECTIONS = 256       # per notebook: a flood of connections from student code is not served
 REQUEST_TIMEOUT = 30        # s for the kernel to answer the silent snapshot request
 
 # Defines the module in the kernel without touching the user namespace (names starting with _ag_ are
@@ -131,11 +132,16 @@ class Snapshots:
             return
 
     def _accept_loop(self) -> None:
+        accepted = 0
         while not self._closing:
             try:
                 conn, _ = self._server.accept()
             except OSError:
                 return
+            accepted += 1
+            if accepted > MAX_CONNECTIONS:
+                conn.close()
+                continue
             threading.Thread(target=self._hello, args=(conn,), daemon=True).start()
 
     def _hello(self, conn: socket.socket) -> None:
@@ -143,7 +149,7 @@ class Snapshots:
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
             pid, uid, _ = struct.unpack("3i", creds)
             conn.settimeout(HELLO_TIMEOUT)
-            hello = recv_msg(conn)
+            hello = recv_msg(conn, limit=4096)
             gid = hello.get("grade_id") if isinstance(hello, dict) else None
             if (self.uid is not None and uid != self.uid) or not isinstance(gid, str) or gid not in self.checks:
                 conn.close()

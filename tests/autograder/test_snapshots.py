@@ -93,3 +93,14 @@ def test_a_hello_for_an_unknown_grade_id_is_not_a_snapshot(tmp_path):
         assert s.recv(1) == b""  # closed by the worker
     assert snaps.children == {}
     threading.Thread(target=snaps.collect).start()
+
+
+def test_an_oversized_hello_is_refused(tmp_path):
+    snaps = Snapshots(tmp_path, {"ex1": []}, None, 5)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(snaps.path)
+        s.sendall((10 * 2**20).to_bytes(4, "big"))  # announces 10 MiB: not read, connection closed
+        s.settimeout(5)
+        assert s.recv(1) == b""
+    assert snaps.children == {}
+    snaps.collect()
