@@ -36,7 +36,7 @@ def compare(inputs, outputs, values, step, rtol=1e-12, **kw):
 
 
 # --- elementwise ------------------------------------------------------------------------------
-BOOL_OPS = {"and_", "or_", "invert"}
+BOOL_OPS = {"and_", "or_", "xor", "invert"}
 
 
 def _operands(name, nin):

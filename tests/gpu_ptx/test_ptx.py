@@ -123,7 +123,7 @@ F64, F32 = "float64", "float32"
 # --- elementwise: every op, broadcasting, fusion, casts, copies ---------------------------------
 def _operands(name, nin, dtype):
     """A matrix, a row and a column (so every op broadcasts)."""
-    dtype = "bool" if name in {"and_", "or_", "invert"} else dtype
+    dtype = "bool" if name in {"and_", "or_", "xor", "invert"} else dtype
     kinds = [T.matrix("m", dtype=dtype), T.row("r", dtype=dtype), T.col("c", dtype=dtype)][:nin]
     values = [np.ones(s, dtype=dtype) for s in [(3, 5), (1, 5), (3, 1)][:nin]]
     if name == "switch":
