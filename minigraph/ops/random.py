@@ -54,8 +54,10 @@ def draw_binomial(state, shape, trials, p):
     trials = np.zeros(shape) + trials             # broadcast to the sample's shape
     p = np.zeros(shape) + p
     most = int(trials.max()) if n else 0
+    if most > 1000:
+        raise ValueError("RandomStreams.binomial: n above 1000 trials is not supported")
     count = np.zeros(shape)
-    for k in range(min(most, 1000)):
+    for k in range(most):
         count += ((uniform01(state, n, 2 + k).reshape(shape) < p) & (k < trials)) * 1.0
     return count
 

@@ -86,3 +86,19 @@ def test_map_reduce_foldl_foldr():
     s, t, lft, rgt = f(np.array([1.0, 2, 3]))
     np.testing.assert_allclose(s, [1, 4, 9])
     assert (t, lft, rgt) == (6, 123, 321)
+
+
+def test_a_body_returning_its_input_unchanged_compiles_with_numba():
+    X, h0 = T.dmatrix("X"), T.dvector("h0")
+    (rows, doubled), _ = theano.scan(lambda x, h: [x, h * 2], sequences=X, outputs_info=[None, h0])
+    f = theano.function([X, h0], [rows, doubled], backend="numba")
+    assert "scan_body_" in f.source()
+    r, d = f(np.arange(6.0).reshape(3, 2), np.ones(2))
+    np.testing.assert_array_equal(r, np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(d, [[2, 2], [4, 4], [8, 8]])
+
+
+def test_binomial_with_too_many_trials_says_so():
+    draw = RandomStreams(1).binomial((2,), n=5000, p=0.5)
+    with pytest.raises(ValueError, match="n above 1000 trials is not supported"):
+        theano.function([], draw, backend="numpy")()

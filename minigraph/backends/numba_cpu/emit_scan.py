@@ -22,8 +22,8 @@ def _store(value, ndim):
 @register(Scan)
 def emit_scan(ctx, node):
     op = node.op
-    if any(o.owner is None for o in op.inner_outputs):
-        raise Unsupported("a scan body that returns one of its inputs unchanged")
+    if any(o.owner is None and not any(o is i for i in op.inner_inputs) for o in op.inner_outputs):
+        raise Unsupported("a scan body that returns a constant")
     body_source, body_consts = generate(op.inner_inputs, op.inner_outputs)
     key = cache_key(body_source, op.inner_inputs)
     load(body_source, key)                      # registers module mg_<key>, imported by the outer module
@@ -76,13 +76,21 @@ def emit_scan(ctx, node):
     args += nonseq_names + state_names + consts
     r = ctx.fresh("r")
     lines = [f"{r} = {body}({', '.join(args)})"]
+    # what each body output is: an element of the body kernel's result, or (returned unchanged) an argument
+    results, owned = [], 0
+    for o in op.inner_outputs:
+        if o.owner is None:
+            results.append(args[next(i for i, v in enumerate(op.inner_inputs) if v is o)])
+        else:
+            results.append(f"{r}[{owned}]")
+            owned += 1
     for k, (h, o) in enumerate(zip(hists, op.inner_outputs)):
-        lines.append(f"{h}[{h}_start + {t}] = {_store(f'{r}[{k}]', o.ndim)}")
+        lines.append(f"{h}[{h}_start + {t}] = {_store(results[k], o.ndim)}")
     for k, (name, o) in enumerate(zip(per_step, op.inner_outputs[op.n_rec:n_out])):
-        lines += [f"if {t} == 0:", f"    {name} = np.empty(({n},) + {r}[{op.n_rec + k}].shape, dtype={np_dtype(o.dtype)})",
-                  f"{name}[{t}] = {_store(f'{r}[{op.n_rec + k}]', o.ndim)}"]
+        lines += [f"if {t} == 0:", f"    {name} = np.empty(({n},) + {results[op.n_rec + k]}.shape, dtype={np_dtype(o.dtype)})",
+                  f"{name}[{t}] = {_store(results[op.n_rec + k], o.ndim)}"]
     for k, (name, before, s) in enumerate(zip(state_names, befores, states)):
-        lines += [f"{before}[{t}] = {_store(name, s.ndim)}", f"{name} = {r}[{n_out + k}]"]
+        lines += [f"{before}[{t}] = {_store(name, s.ndim)}", f"{name} = {results[n_out + k]}"]
     ctx.emit(f"for {t} in range({n}):", *["    " + line for line in lines])
 
     outs = node.outputs
