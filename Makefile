@@ -8,7 +8,8 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= autograder/samples/submitted
 JOBS ?= $(shell nproc)
 
-.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge
+.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge \
+	postgres dask-certs exchange-release collect-and-grade exchange-feedback
 
 install: $(STAMP)
 
@@ -37,6 +38,25 @@ chromium:
 	@test -x /usr/bin/chromium || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
+## postgres: Debian's PostgreSQL (installed when missing) and a private server for the gradebook in
+## /var/lib/autograder/postgres (Unix socket only, runs as an unprivileged user); prints the --db URL
+postgres: install
+	$(PY) -m autograder postgres install
+	$(PY) -m autograder postgres start
+
+## dask-certs: a throw-away CA and the certificate of a TLS Dask cluster, in .build/dask-certs
+dask-certs: install
+	$(PY) -m autograder dask-certs .build/dask-certs
+
+# nbgrader exchange, instructor side: make collect-and-grade ASSIGNMENT=act2_practice [EXCHANGE=...]
+EXCHANGE ?= /srv/nbgrader/exchange
+exchange-release: install
+	$(PY) -m autograder exchange-release $(ASSIGNMENT) --exchange $(EXCHANGE)
+collect-and-grade: install
+	$(PY) -m autograder collect-and-grade $(ASSIGNMENT) --exchange $(EXCHANGE) --jobs $(JOBS)
+exchange-feedback: install
+	$(PY) -m autograder exchange-feedback $(ASSIGNMENT) --exchange $(EXCHANGE)
+
 ## course: build the student release, autograde reference solutions and sample submissions, print grades
 course: install
 	rm -rf .build/course-check     # a fresh gradebook: the check must not depend on earlier runs
@@ -59,7 +79,7 @@ binder-badge:
 	@url=$$(git remote get-url origin 2>/dev/null) || { echo "make binder-badge: this clone has no 'origin' remote, so the Binder link cannot be derived. Add the public repository first: git remote add origin https://github.com/OWNER/REPO" >&2; exit 1; }; \
 	slug=$$(printf '%s\n' "$$url" | sed -E -n 's#^(https?://([^@/]+@)?|ssh://git@|git@)github\.com[:/]([^/]+/[^/]+)/?$$#\3#p' | sed -E 's#\.git$$##'); \
 	test -n "$$slug" || { echo "make binder-badge: origin is '$$url', not a GitHub repository; Binder's badge needs github.com/OWNER/REPO" >&2; exit 1; }; \
-	line="[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab%2Ftree%2Frelease%2Fwelcome.ipynb)"; \
+	line="[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab%2Ftree%2Frelease%2Fact1_theory%2F1_three_ways.ipynb)"; \
 	sed -i -E 's#^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$$#'"$$line"'#' README.md; \
 	grep -qxF "$$line" README.md || { echo "make binder-badge: README.md has no Binder badge line to update" >&2; exit 1; }; \
 	echo "README.md badge: $$line"

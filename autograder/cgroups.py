@@ -129,12 +129,10 @@ def layout() -> tuple[str, dict[str, Path], list[str]]:
     """Which layout this machine offers: ("v2" | "v1" | "none", parent dir per controller, notes)."""
     mounts, own = _mounts(), _own_paths()
     for point, fstype, _ in mounts:
-        if fstype != "cgroup2":
-            continue
-        parent = Path(point) / own.get("", "/").lstrip("/")
-        available = set((_read_text(parent / "cgroup.controllers") or "").split())
-        if set(CONTROLLERS) <= available and _enable_v2(parent):
-            return "v2", {"*": parent}, []
+        if fstype == "cgroup2":
+            parent = _v2_parent(Path(point), own.get("", "/"))
+            if parent is not None:
+                return "v2", {"*": parent}, []
     parents, missing = {}, []
     for ctl in CONTROLLERS:
         point = next((p for p, t, opts in mounts if t == "cgroup" and ctl in opts), None)
@@ -156,6 +154,27 @@ def _read_text(path: Path) -> str | None:
         return path.read_text()
     except OSError:
         return None
+
+
+def _controllers(group: Path) -> set[str]:
+    return set((_read_text(group / "cgroup.controllers") or "").split())
+
+
+def _v2_parent(root: Path, own_path: str) -> Path | None:
+    """Where notebook groups go in a cgroup2 tree: below the grader's own group when that group can
+    have children with the controllers; otherwise (v2's no-internal-process rule: a group holding
+    processes, like a service's, cannot) below a group `autograder` of ours under the root, which the
+    rule exempts. None when the tree does not offer memory, pids and cpu at all."""
+    own = root / own_path.lstrip("/")
+    if set(CONTROLLERS) <= _controllers(own) and _enable_v2(own):
+        return own
+    if own != root and set(CONTROLLERS) <= _controllers(root) and _enable_v2(root):
+        ours = root / "autograder"
+        with contextlib.suppress(FileExistsError):
+            ours.mkdir()
+        if _enable_v2(ours):
+            return ours
+    return None
 
 
 def _enable_v2(parent: Path) -> bool:

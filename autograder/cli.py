@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import course as course_mod
 from . import deploy_cli, feedback, prepare, release, report, runner
+from .cluster import ClusterError
 from .exchange import ExchangeFailure
 from .sandbox import SandboxUnavailable
 from .settings import (COURSE_SOURCE, SAMPLE_SOURCE, SAMPLE_SUBMISSIONS, Settings,
@@ -169,6 +170,9 @@ def _course(args, settings, executor) -> int:
     _print_batch(settings, entries, time.monotonic() - start)
     rows = report.cell_rows(settings, students=sorted({s.student for s in subs}), assignments=names)
     problems = course_mod.check_expectations(report.totals(rows), names)
+    n_feedback, feedback_problems = course_mod.write_feedback(settings, subs)
+    print(f"wrote {n_feedback} feedback file(s) under {settings.feedback}")
+    problems += feedback_problems
     for p in problems:
         print(f"COURSE PROBLEM: {p}")
     return 1 if problems else 0
@@ -265,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     ours.addHandler(mine)
     try:
         return COMMANDS[args.command](args)
-    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError, ExchangeFailure) as exc:
+    except (SandboxUnavailable, release.ReleaseError, prepare.PrepError, feedback.LeakError, ExchangeFailure,
+            ClusterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INFRA

@@ -25,6 +25,10 @@ from pathlib import Path
 CA_FILE, CERT_FILE, KEY_FILE = "ca.pem", "node.pem", "node-key.pem"
 
 
+class ClusterError(RuntimeError):
+    """The Dask cluster cannot be used (certificates missing, scheduler unreachable); says which."""
+
+
 def write_certificates(folder: Path, days: int = 365) -> dict[str, Path]:
     """A throw-away CA and one certificate it signs, used by the scheduler, every worker and the grader.
 
@@ -83,7 +87,7 @@ def security(tls_dir: Path | None):
     tls_dir = Path(tls_dir)
     missing = [name for name in (CA_FILE, CERT_FILE, KEY_FILE) if not (tls_dir / name).is_file()]
     if missing:
-        raise FileNotFoundError(f"--dask-tls-dir {tls_dir}: missing {', '.join(missing)} "
+        raise ClusterError(f"--dask-tls-dir {tls_dir}: missing {', '.join(missing)} "
                                 "(make them with `python -m autograder dask-certs DIR`)")
     return Security(tls_ca_file=str(tls_dir / CA_FILE), tls_client_cert=str(tls_dir / CERT_FILE),
                     tls_client_key=str(tls_dir / KEY_FILE), require_encryption=True)
@@ -98,8 +102,12 @@ class DaskExecutor(cf.Executor):
         from distributed import Client
 
         if address.startswith("tls://") and tls_dir is None and not _tls_configured():
-            raise ValueError(f"{address} is a TLS scheduler: pass --dask-tls-dir with ca.pem, node.pem, node-key.pem")
-        self.client = Client(address, security=security(tls_dir), timeout=timeout)
+            raise ClusterError(f"{address} is a TLS scheduler: pass --dask-tls-dir with ca.pem, node.pem, node-key.pem")
+        try:
+            self.client = Client(address, security=security(tls_dir), timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"cannot connect to the Dask scheduler at {address} within {timeout:g} s "
+                               f"({type(exc).__name__}: {exc})") from exc
         self._executor = self.client.get_executor(pure=False)
 
     def submit(self, fn, /, *args, **kwargs):

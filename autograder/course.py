@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils as nbu
 
+from . import feedback, prepare
 from .prepare import Submission
 from .settings import COURSE_SAMPLES, Settings
 
@@ -83,3 +84,16 @@ def check_expectations(rows_totals: dict, assignments: list[str]) -> list[str]:
             problems.append(f"{assignment}: blank submission scores {t['score']:g}, expected 0 "
                             "(does a test pass without an answer?)")
     return problems
+
+
+def write_feedback(settings: Settings, subs: list[Submission]) -> tuple[int, list[str]]:
+    """Feedback for every graded course submission; a missing or leaking file is a course problem."""
+    try:
+        written = feedback.generate(settings, sorted({s.student for s in subs}))
+    except feedback.LeakError as exc:
+        return 0, [f"feedback: {exc}"]
+    have = {(p.parent.parent.name, p.parent.name, p.stem) for p in written}
+    problems = [f"{sub.assignment}/{nb}: no feedback was written for {sub.student}"
+                for sub in subs for nb in prepare.expected_notebooks(settings, sub.assignment)
+                if (sub.student, sub.assignment, nb) not in have]
+    return len(written), problems

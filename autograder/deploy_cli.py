@@ -14,7 +14,7 @@ from pathlib import Path
 from . import cluster, exchange
 from .pgserver import PostgresUnavailable, PrivateServer, ensure_installed, pg_bin
 
-DEFAULT_PG_DIR = Path(".build/postgres")
+DEFAULT_PG_DIR = Path("/var/lib/autograder/postgres")
 
 
 def register(sub, common, grading, commands: dict) -> None:

@@ -130,7 +130,7 @@ def return_feedback(settings: Settings, exchange: Path, assignment: str,
     from nbgrader.exchange.default import ExchangeReleaseFeedback
 
     root = submitted_root(settings)
-    collected = sorted(p.parent.name for p in root.glob(f"*/{assignment}/submission_secret.txt"))
+    collected = sorted(p.parent.parent.name for p in root.glob(f"*/{assignment}/submission_secret.txt"))
     wanted = [s for s in collected if not students or s in students]
     if not wanted:
         return []

@@ -160,29 +160,45 @@ def _md_escape(text: str) -> str:
 
 
 def generate(settings: Settings, students: list[str] | None = None) -> list[Path]:
-    written = []
-    exporter = HTMLExporter(template_name="classic")
+    """Feedback HTML for every graded notebook (of `students`). Rendering (nbconvert, ~1 s a notebook)
+    runs on `settings.jobs` processes; the gradebook is read once, here."""
     rows = report.cell_rows(settings)
     hidden = gradebook_hidden_lines(settings)
+    jobs = []
     for nb_path in sorted(settings.autograded.glob("*/*/*.ipynb")):
         student, assignment = nb_path.parent.parent.name, nb_path.parent.name
-        if students and student not in students:
-            continue
         released_path = settings.release_build / assignment / nb_path.name
-        if not released_path.exists():
+        if (students and student not in students) or not released_path.exists():
             continue
-        released = nbformat.read(released_path, as_version=4)
-        graded = nbformat.read(nb_path, as_version=4)
-        secrets = hidden.get((assignment, nb_path.stem), set())
         mine = [r for r in rows if (r["student"], r["assignment"], r["notebook"]) == (student, assignment, nb_path.stem)]
-        nb = student_notebook(graded, released, secrets, mine, f"{assignment} / {nb_path.stem}")
-        body, _ = exporter.from_notebook_node(nb)
-        leaked = [s for s in secrets if s in body or html.escape(s) in body]
-        if leaked:
-            raise LeakError(f"feedback for {student}/{assignment}/{nb_path.name} would show hidden test "
-                            f"text {leaked[0]!r}; not written")
         out = settings.feedback / student / assignment / f"{nb_path.stem}.html"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(body)
-        written.append(out)
-    return written
+        jobs.append((nb_path, released_path, hidden.get((assignment, nb_path.stem), set()), mine, out))
+    if settings.jobs > 1 and len(jobs) > 2:
+        import concurrent.futures as cf
+        import multiprocessing
+        with cf.ProcessPoolExecutor(min(settings.jobs, len(jobs)),
+                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_render, jobs))
+    else:
+        results = [_render(job) for job in jobs]
+    leaks = [r for r in results if isinstance(r, str)]
+    if leaks:
+        raise LeakError(leaks[0])
+    return results
+
+
+def _render(job) -> Path | str:
+    """Write one feedback file; return its path, or (for a leak) the reason it was not written."""
+    nb_path, released_path, secrets, rows, out = job
+    student, assignment = nb_path.parent.parent.name, nb_path.parent.name
+    released = nbformat.read(released_path, as_version=4)
+    graded = nbformat.read(nb_path, as_version=4)
+    nb = student_notebook(graded, released, secrets, rows, f"{assignment} / {nb_path.stem}")
+    body, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
+    leaked = [s for s in secrets if s in body or html.escape(s) in body]
+    if leaked:
+        return (f"feedback for {student}/{assignment}/{nb_path.name} would show hidden test text "
+                f"{leaked[0]!r}; not written")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(body)
+    return out

@@ -56,6 +56,18 @@ def _server_user() -> tuple[int, int] | None:
     return pw.pw_uid, pw.pw_gid
 
 
+def _check_reachable(folder: Path) -> None:
+    """The server's user must be able to enter every folder above its own (root's may not)."""
+    if os.geteuid() != 0:
+        return
+    for parent in folder.resolve().parents:
+        if not os.stat(parent).st_mode & 0o001:
+            raise PostgresUnavailable(
+                f"{parent} is closed to other users (mode {oct(os.stat(parent).st_mode & 0o777)}), so the "
+                f"server's user {SERVER_USER!r} cannot reach {folder}: pick a --dir outside it "
+                "(the default /var/lib/autograder/postgres works)")
+
+
 @dataclass
 class PrivateServer:
     folder: Path  # holds data/, socket/ and server.log
@@ -116,6 +128,7 @@ class PrivateServer:
     def start(self) -> str:
         """Create the cluster on first use, start it, make sure the gradebook database exists; the URL."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        _check_reachable(self.folder)
         # The server user must be able to reach its folder; nobody else needs to.
         os.chmod(self.folder, 0o711)
         if not (self.data / "PG_VERSION").exists():

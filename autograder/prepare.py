@@ -343,9 +343,11 @@ def support_files(settings: Settings, sub: Submission) -> dict[str, bytes]:
     return files
 
 
-def refused_files(sub: Submission) -> list[str]:
-    """What the report says about the submission's files that were not read (empty when all were)."""
-    return [f"refused {why}" for why in sub.files.refused if not sub.refused]
+def refused_files(sub: Submission, notebooks: list[str] = ()) -> list[str]:
+    """What the report says about the submission's files that were not read (empty when all were).
+    A refused graded notebook is left out: that notebook's own problem already names it."""
+    own = tuple(f"{nb}.ipynb:" for nb in notebooks)
+    return [f"refused {why}" for why in sub.files.refused if not sub.refused and not why.startswith(own)]
 
 
 def save_scores(settings: Settings, sub: Submission, notebook: str, nb) -> object:

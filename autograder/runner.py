@@ -197,8 +197,9 @@ def _start_submission_contained(gb, settings: Settings, sub: Submission, digest:
         for nb_name in prepare.expected_notebooks(settings, sub.assignment):
             entry["notebooks"][nb_name] = {"status": "infrastructure error", "problems": [reason], "flags": []}
         return entry
+    refused = prepare.refused_files(sub, list(entry["notebooks"]))
     for info in entry["notebooks"].values():
-        info["flags"] += prepare.refused_files(sub)
+        info["flags"] += refused
     return entry
 
 
@@ -242,6 +243,7 @@ def _record(gb, settings: Settings, sub: Submission, nb_name: str, fut: cf.Futur
     if result["truncated"]:
         info["flags"].append(f"output truncated: {', '.join(result['truncated'])}")
     info["seconds"] = result["seconds"]
+    info["snapshot_seconds"] = result.get("snapshot_seconds", {})
     info["flags"] += result.get("notes", [])   # limits the sandbox could not apply, out-of-memory kills
     if result.get("peak_memory_mb") is not None:
         info["peak_memory_mb"] = result["peak_memory_mb"]

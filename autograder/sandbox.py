@@ -250,8 +250,9 @@ def preflight(extra_hidden: list[str] = ()) -> None:
                 proc = subprocess.run(launcher_cmd(spec) + ["true"], capture_output=True, text=True,
                                       timeout=60)
                 if proc.returncode != 0:
-                    problem = ("a jailed test process failed (is CAP_SYS_ADMIN available for mount "
-                               f"namespaces? is the Python install readable?):\n{proc.stderr[-2000:]}")
+                    problem = ("a jailed test process failed (is CAP_SYS_ADMIN available for mount, IPC "
+                               "and network namespaces? is the Python install readable?):\n"
+                               f"{proc.stderr[-2000:]}")
         except SandboxUnavailable as exc:
             problem = str(exc)
     _PREFLIGHT[key] = problem
@@ -266,7 +267,9 @@ def kernel_env(workdir: Path) -> dict:
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": w, "TMPDIR": w, "IPYTHONDIR": f"{w}/.ipython", "MPLCONFIGDIR": f"{w}/.mpl",
         "JUPYTER_RUNTIME_DIR": f"{w}/.jupyter", "JUPYTER_CONFIG_DIR": f"{w}/.jupyter",
-        "NUMBA_CACHE_DIR": f"{w}/.numba", "MPLBACKEND": "agg", "LANG": "C.UTF-8",
+        "NUMBA_CACHE_DIR": f"{w}/.numba", "LANG": "C.UTF-8",
+        # Inline (not agg): plots become image outputs of the graded notebook, which feedback shows.
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYTHONDONTWRITEBYTECODE": "1", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         # One thread each: several kernels share the machine, and BLAS pools reserve address space.
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

@@ -68,8 +68,10 @@ def score_notebook(gb, sub, nb_name: str, nb, specs: dict, snapshots: dict | Non
                                               "hidden tests; the instructor has been told)")]
         else:
             snap = snapshots.get(gid, {})
-            reason = snap.get("error") or snap.get("timed_out") or failure or \
+            reason = snap.get("error") or snap.get("timed_out") or \
                 "the kernel stopped before this check was answered"
+            if failure and reason == "the notebook did not reach this cell":
+                reason += f" ({failure})"
             verdicts = checks.judge(cell_checks, snap.get("replies"), reason)
         points = checks.cell_points(verdicts, max_points)
         grade = gb.find_grade(gid, nb_name, sub.assignment, sub.student)

@@ -165,6 +165,7 @@ def execute_notebook(task: dict) -> dict:
             done.set()
             _stop_kernel(client, km)
             result["snapshots"] = snaps.collect()  # the kernel is dead: only now do checks run
+            result["snapshot_seconds"] = snaps.seconds
             _memory_report(slot, result, task["memory_mb"])
     _mark_unscored_cells(client, nb, result, task["cell_timeout"])
     result["truncated"] = [_label(nb, i) for i in sorted(client.truncated)]

@@ -232,7 +232,18 @@ _blob = '\\n'.join(_seen + list(In) + [''.join(linecache.getlines(f)) for f in s
 print(base64.b64encode(zlib.compress(_blob.encode())).decode())
 print(base64.b64encode(_blob.encode()).decode())
 """.strip()
+# Attacks the protocol itself: the snapshot module (public code in the kernel) answers "True" to every
+# check. Boolean checks would pass; every graded cell also has a value check, which needs right numbers.
+SNAPSHOT_FORGER = """
+import sys
+def _always_true(check, namespace):
+    return {"ok": True, "value": {"t": "py", "v": True}}
+sys.modules["_autograder_snapshot"].run_check = _always_true
+""".strip()
 SUBMISSIONS.update({
+    "snapshot_forger": {"warmup": {"square": SNAPSHOT_FORGER + "\ndef square(x):\n    return 0",
+                                   "mean": "def mean(xs):\n    return 0"},
+                        "bonus": {"cube": SNAPSHOT_FORGER + "\ndef cube(n):\n    return 0"}},
     "noop_asserts": {"warmup": {"square": NOOP_ASSERTS, "mean": "# (mean is above)"},
                      "bonus": {"cube": SLY_INT}},
     "fake_array": {"warmup": {"square": FAKE_ARRAY, "mean": "# (mean is above)"}, "bonus": {}},

@@ -29,6 +29,7 @@ EXPECTED_TOTALS = {
     "input_transformer": 0,  # every checking cell rewritten to `pass`, blank answers
     "encoded_leak": 6,    # honest answers + hooks recording every cell (tests/autograder/test_feedback.py)
     "duplicate_cell": 6,  # a pasted copy of test_square is ignored and flagged, nothing lost
+    "snapshot_forger": 0,  # the kernel's snapshot module answers True to everything: value checks fail
 }
 
 

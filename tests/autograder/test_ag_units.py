@@ -28,8 +28,8 @@ def test_tampered_cells_are_restored_with_hidden_tests(released):
     ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in prep.nb.cells]
     assert ids == ["intro", "setup", "square", "test_square", "mean", "test_mean"]
     by_id = dict(zip(ids, prep.nb.cells))
-    assert "_sq_hidden" in by_id["test_square"].source and "optional" not in by_id["test_square"].source
-    assert "_mean_hidden" in by_id["test_mean"].source
+    assert "grade.value('square(-1.5)'" in by_id["test_square"].source and "optional" not in by_id["test_square"].source
+    assert "grade.value('mean([2, 4, 9])'" in by_id["test_mean"].source
     assert any("test_mean" in f and "deleted" in f for f in prep.flags)
 
 

@@ -43,7 +43,7 @@ def test_students_own_work_is_shown_not_the_stub(graded, written):
 
 def test_plot_is_shown(graded, written):
     body = page(graded, "partial", "warmup")
-    assert "data:image/png;base64," in body
+    assert re.search(r'<img[^>]+src="data:image/png;base64,', body), "no plot image in the feedback"
     assert "plt.title('my square function')" in visible_text(body)
 
 

@@ -168,6 +168,7 @@ def test_honest_student_full_marks_with_a_verdict_per_check(graded):
     ("fake_equality", ("test_square", "test_mean", "test_cube")),
     ("monkeypatch", ("test_mean",)),
     ("custom_exc", ("test_square",)),
+    ("snapshot_forger", ("test_square", "test_mean", "test_cube")),  # the snapshot module replaced
 ])
 def test_forgeries_score_zero_on_what_they_attack(graded, student, attacked):
     got = cells(graded)
@@ -184,6 +185,9 @@ def test_forgeries_are_told_what_was_wrong(graded):
     assert "snapshot never arrived" in transformed[0]
     sly = messages(graded, "noop_asserts", "bonus", "test_cube")
     assert "Sly object" in sly[0]
+    forged = messages(graded, "snapshot_forger", "bonus", "test_cube")
+    assert forged[0] == "✗ cube(-3): expected numbers (shape () int64), got bool True. Hint: n * n * n"
+    assert forged[1] == "✓ cube(-3) is a Python int"  # a boolean check alone can be forged: see README
 
 
 def test_the_fake_array_forgery_fooled_checks_inside_the_kernel(graded):

@@ -207,6 +207,7 @@ def test_linked_notebook_is_refused_and_the_rest_is_graded(batch):
     cells = {r["cell"]: r["score"] for r in batch["rows"] if r["student"] == "link_notebook"}
     assert score(batch, "link_notebook") == 1 and sum(v for k, v in cells.items() if k != "test_cube") == 0
     assert not (batch["settings"].autograded / "link_notebook" / "sample" / "warmup.ipynb").exists()
+    assert notes(batch, "link_notebook", "bonus") == ""   # the bonus notebook itself was fine
 
 
 def test_special_files_are_reported_by_name_never_read_and_the_batch_goes_on(batch):

@@ -163,7 +163,8 @@ if __name__ == "__main__":
                 for nb_name, cells in g.scores.items():
                     got = sum(s for s, _ in cells.values())
                     total = sum(m for _, m in cells.values())
-                    print(f"   {nb_name}: {got:g}/{total:g}  " +
+                    secs = g.notes.get(nb_name, {}).get("seconds")
+                    print(f"   {nb_name}: {got:g}/{total:g}" + (f" in {secs:.1f} s" if secs else "") + "  " +
                           " ".join(f"{k}={s:g}/{m:g}" for k, (s, m) in cells.items()))
                     for gid, verdicts in g.checks.get(nb_name, {}).items():
                         for v in verdicts:

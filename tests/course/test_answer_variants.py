@@ -130,6 +130,27 @@ STUDENTS = {
         "pythagoras_solution": "pythagoras = rewrite.register('canonicalize', 'pythagoras',\n"
                                "    ('add', ('pow', ('sin', 'u'), 2), ('pow', ('cos', 'v'), 2)), lambda u, v: T.ones_like(v))",
     }, {"pythagoras_check": (0, "and not on sin²(a) + cos²(b)")}),
+    "svi 1: the local ELBO without its KL; AdaDelta with the old E[g²]": ("svi/1_svi_logistic_regression", {
+        "ex5_local": "def local_elbo(mu, L, eps_rows, X, y, n_total):\n    C = T.tril(L)\n"
+                     "    sd = T.sqrt(T.sum(T.dot(X, C) ** 2, axis=1))\n"
+                     "    z = T.dot(X, mu).dimshuffle(0, 'x') + sd.dimshuffle(0, 'x') * eps_rows\n"
+                     "    return n_total / X.shape[0] * T.sum(T.mean(-T.nnet.softplus(-z * y.dimshuffle(0, 'x')), axis=1))",
+        "ex4_adadelta": "def adadelta(params, grads, rho=0.95, eps=1e-6):\n    updates = []\n"
+                        "    for p, g in zip(params, grads):\n"
+                        "        eg2 = shared(np.zeros(p.get_value().shape))\n        edx2 = shared(np.zeros(p.get_value().shape))\n"
+                        "        step = T.sqrt(edx2 + eps) / T.sqrt(eg2 + eps) * g\n"
+                        "        updates += [(eg2, rho * eg2 + (1 - rho) * g ** 2), (edx2, rho * edx2 + (1 - rho) * step ** 2),"
+                        " (p, p + step)]\n    return updates",
+    }, {"ex5_check": (0, "local_elbo with 5 draws"), "ex4_check": (0, "after 5 AdaDelta steps"),
+        "ex1_check": (2, None), "ex2_check": (2, None), "ex3_check": (3, None)}),
+    "svi 1: right answers written differently": ("svi/1_svi_logistic_regression", {
+        "ex2_kl": "def gaussian_kl(mu, L):\n    C = T.tril(L)\n    S = T.dot(C, C.T)\n"
+                  "    return 0.5 * (T.sum(T.diag(S)) + T.dot(mu, mu) - mu.shape[0]) - T.sum(T.log(abs(T.diag(C))))",
+        "ex5_local": "def local_elbo(mu, L, eps_rows, X, y, n_total):\n    XC = T.dot(X, T.tril(L))\n"
+                     "    z = T.dot(X, mu)[:, None] + T.sqrt((XC * XC).sum(axis=1))[:, None] * eps_rows\n"
+                     "    ll = T.log(T.nnet.sigmoid(z * y[:, None]))\n"
+                     "    return ll.mean(axis=1).sum() * n_total / X.shape[0] - gaussian_kl(mu, L)",
+    }, {"ex2_check": (2, None), "ex5_check": (3, None)}),
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BADGE = "[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{}/HEAD?urlpath=lab%2Ftree%2Frelease%2Fwelcome.ipynb)"
+BADGE = "[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{}/HEAD?urlpath=lab%2Ftree%2Frelease%2Fact1_theory%2F1_three_ways.ipynb)"
 
 
 @pytest.fixture

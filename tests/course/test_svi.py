@@ -43,16 +43,29 @@ def test_svi_agrees_with_hmc(graded_assignment):
 
 
 def test_perplexity_ordering(graded_assignment):
-    """The ordering the notebook reports: every model that uses the rest of the row beats the per-attribute
-    frequencies by a wide margin, which beat a uniform guess; the GP is at least as good as its linear
-    counterpart, and within a few percent of the mixture of multinomials (see the notebook's discussion)."""
+    """The ordering the notebook reports, on the split of its walkthrough: every model that uses the rest of the
+    row beats the per-attribute frequencies by a wide margin, which beat a uniform guess."""
     p = summary(graded_assignment, NB2)["perplexity"]
     assert abs(p["uniform"] - 10) < 1e-9, p
     assert p["multinomial"] < 6.0, p
     for model in ("mixture of multinomials", "linear (linear kernel)", "sparse GP (SE kernel)"):
         assert p[model] < 0.75 * p["multinomial"], (model, p)
-    assert p["sparse GP (SE kernel)"] < p["linear (linear kernel)"] + 0.05, p
-    assert p["sparse GP (SE kernel)"] < 1.06 * p["mixture of multinomials"], p
+
+
+def test_perplexity_over_random_splits(graded_assignment):
+    """Issue #16.7: every model is measured on several random splits (5 in a full run, 2 while grading), mean and
+    spread reported; the learned models stay far ahead of the frequencies on every split, and the GP is at least
+    as good as its linear counterpart on average (a full run: better on 5 of 5 splits)."""
+    splits = summary(graded_assignment, NB2)["splits"]
+    per_split, mean, sd = splits["per_split"], splits["mean"], splits["sd"]
+    n = len(per_split["uniform"])
+    assert n >= 2 and all(len(v) == n for v in per_split.values()), per_split
+    assert all(abs(u - 10) < 1e-9 for u in per_split["uniform"])
+    for model in ("mixture of multinomials", "linear (linear kernel)", "sparse GP (SE kernel)"):
+        assert all(m < 0.75 * f for m, f in zip(per_split[model], per_split["multinomial"])), (model, per_split)
+        assert abs(mean[model] - np.mean(per_split[model])) < 1e-9 and sd[model] >= 0
+    # the graded run trains 250 steps instead of 500: the GP, slower to converge, is only required to be close
+    assert mean["sparse GP (SE kernel)"] < mean["linear (linear kernel)"] + 0.1, mean
 
 
 def test_latent_space_separates_the_diagnosis(graded_assignment):
@@ -65,7 +78,7 @@ def test_latent_space_separates_the_diagnosis(graded_assignment):
 def test_local_reparameterisation_reduces_the_gradient_variance(graded_assignment):
     """Issue #16.6 (the slides' 'disadvantages': variance): the notebook measures the ELBO gradient's variance
     against K; the local reparameterisation of exercise 5 is several times less noisy at every K, and both
-    fall as K grows. (A full run measures 14-21x; the quick graded run uses 30 draws per point, hence the margin.)"""
+    fall as K grows. (A full run measures 21-28x; the quick graded run uses 30 draws per point, hence the margin.)"""
     v = summary(graded_assignment, NB1)["gradient_variance"]
     glob, loc = np.array(v["global: K weight vectors (mc_elbo)"]), np.array(v["local: K scores per row (local_elbo)"])
     assert len(glob) == len(loc) == len(v["K"]) >= 5

@@ -88,9 +88,13 @@ def _with_python_visible(argv: list[str]) -> list[str]:
     hidden = [p for p in sandbox.kernel_needs() if p == "/root" or p.startswith("/root/")]
     if not hidden:
         return argv
+    # `unshare --mount` makes the namespace; the child refuses to mount anything unless it really is
+    # in a new one (mounting over the host's /root would hide it from every process on the machine).
+    host_ns = os.readlink("/proc/self/ns/mnt")
     code = ("import os, sys; from autograder.jail import build_namespace; "
+            f"assert os.readlink('/proc/self/ns/mnt') != {host_ns!r}, 'not in a private mount namespace'; "
             f"build_namespace([['/root', {hidden!r}]], []); os.execvp(sys.argv[1], sys.argv[1:])")
-    return [PY, "-c", code, *argv]
+    return ["unshare", "--mount", "--propagation", "private", "--", PY, "-c", code, *argv]
 
 
 def remove_user(name: str) -> None:
