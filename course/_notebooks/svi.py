@@ -500,7 +500,7 @@ NB1 = [
         $K$ buys little with small batches; what a gradient step needs is an unbiased direction, and $K=1$ with
         many cheap steps is usually the better buy.
 
-        ## 8. The price of sampling, and how to pay less (Exercise 5, 3 points)
+        ## 8. The price of sampling, and how to pay less
 
         The slides end their list of this approach's disadvantages with exactly this: the Monte Carlo estimate can
         have a large variance, and the cure is either more samples (slower) or a *variance reduction* technique
@@ -517,7 +517,7 @@ NB1 = [
         errors are now independent and partly cancel in the sum over rows, where before one unlucky $\\eta$ pushed
         every row the same way.
 
-        ### Exercise 5
+        ### Exercise 5 (3 points)
 
         Write `local_elbo(mu, L, eps_rows, X, y, n_total)`: the same estimate of the ELBO as `mc_elbo`, but with
         the noise `eps_rows` of shape |S|×K (one row of $K$ draws per data row) turned into scores as above, and
@@ -1126,7 +1126,7 @@ NB2 = [
         def noise(rng, cols, rows_u):
             return rng.standard_normal((N, Q)), rng.standard_normal((rows_u, cols)), rng.standard_normal((N, cols))
 
-        STEPS = svi.quick(500, 250)          # per model and split (section 8 trains five splits of both models)
+        STEPS = svi.quick(500, 150)          # per model and split (section 8 trains five splits of both models)
         SAMPLES = svi.quick(25, 8)           # posterior samples per prediction checkpoint
 
         def fit_and_predict(step, probs_fn, mask, rows_u, desc, seed=1):

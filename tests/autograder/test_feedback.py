@@ -106,3 +106,23 @@ def test_an_output_quoting_a_hidden_line_is_removed():
     nb = feedback.student_notebook(new_notebook(cells=[cell]), new_notebook(), {secret}, [], "t")
     texts = [o["text"] for o in nb.cells[1].outputs]
     assert texts == ["[output removed: it quoted hidden test code]\n", "harmless"]
+
+
+def test_course_check_reports_missing_and_leaking_feedback(graded, monkeypatch):
+    """`make course` fails when a submission's feedback is missing or would leak (course.write_feedback)."""
+    from autograder import course, prepare
+    settings = graded["settings"]
+    subs = [s for s in prepare.discover(settings_submissions(), ["sample"]) if s.student in ("complete", "missing")]
+    n, problems = course.write_feedback(settings, subs)
+    assert n == 3 and problems == ["sample/warmup: no feedback was written for missing"]
+    # a hidden line that the page does show (planted in the student's code, highlighted into <span>s):
+    # the whole check fails, naming the file
+    planted = "return x * x"  # complete's square; not a line of the release
+    monkeypatch.setattr(feedback, "gradebook_hidden_lines", lambda s: {("sample", "warmup"): {planted}})
+    n, problems = course.write_feedback(settings, [s for s in subs if s.student == "complete"])
+    assert n == 0 and len(problems) == 1 and "complete/sample/warmup.ipynb would show hidden test text" in problems[0]
+
+
+def settings_submissions():
+    from autograder.settings import SAMPLE_SUBMISSIONS
+    return SAMPLE_SUBMISSIONS

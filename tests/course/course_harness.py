@@ -54,7 +54,7 @@ def run(path: Path, replace: dict[str, str] | None = None, release: bool = False
             errors.append((index, error))
         if not meta.get("grade"):
             continue
-        recorded = checks.validate_graded_cell(meta["grade_id"], source if not meta.get("solution") else "")
+        recorded = checks.validate_graded_cell(meta["grade_id"], source)
         replies = _in_child([json.loads(json.dumps(c.wire())) for c in recorded], ns, run_check, decode, encode)
         verdicts = checks.judge(recorded, replies)
         out[meta["grade_id"]] = {"points": checks.cell_points(verdicts, meta["points"]), "max": meta["points"],

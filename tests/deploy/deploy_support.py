@@ -65,8 +65,9 @@ class UnixUser:
         env = {"HOME": str(self.home), "USER": self.name, "LOGNAME": self.name, "LANG": "C.UTF-8",
                "PATH": f"{Path(PY).parent}:/usr/bin:/bin"}
         runuser = ["runuser", "-u", self.name, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *argv]
-        proc = subprocess.run(_with_python_visible(runuser), cwd=self.home, capture_output=True, text=True,
-                              timeout=timeout)
+        shared = [str(self.home.parent.parent)]  # the test's folder: exchange and homes
+        proc = subprocess.run(_with_python_visible(runuser, shared), cwd=self.home, capture_output=True,
+                              text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"as {self.name}: {' '.join(argv)} failed ({proc.returncode}):\n"
                                  f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
@@ -81,20 +82,27 @@ class UnixUser:
             os.chown(self.home / p, self.uid, self.gid)
 
 
-def _with_python_visible(argv: list[str]) -> list[str]:
-    """This machine's Python lives under /root (pyenv), which other users cannot enter. A student on
-    JupyterHub has a Python of their own; here the command runs in a private mount namespace where
-    /root is an empty tmpfs with only the Python install bound back (read-only), as in the jail."""
-    hidden = [p for p in sandbox.kernel_needs() if p == "/root" or p.startswith("/root/")]
-    if not hidden:
+def _with_python_visible(argv: list[str], also: list[str]) -> list[str]:
+    """This machine's Python may live where other users cannot enter (pyenv under /root, a CI clone in
+    a 0700 folder). A student on JupyterHub has a Python of their own; here the command runs in a
+    private mount namespace where each such top folder is an empty tmpfs with only the Python install,
+    the venv and `also` (the test's exchange and homes) bound back, as in the jail."""
+    needs = sandbox.kernel_needs()
+    blocked = sorted({"/" + Path(p).parts[1] for p in needs if not _traversable(p)})
+    if not blocked:
         return argv
+    hide = [[top, [p for p in needs + also if p.startswith(top + "/")]] for top in blocked]
     # `unshare --mount` makes the namespace; the child refuses to mount anything unless it really is
     # in a new one (mounting over the host's /root would hide it from every process on the machine).
     host_ns = os.readlink("/proc/self/ns/mnt")
     code = ("import os, sys; from autograder.jail import build_namespace; "
             f"assert os.readlink('/proc/self/ns/mnt') != {host_ns!r}, 'not in a private mount namespace'; "
-            f"build_namespace([['/root', {hidden!r}]], []); os.execvp(sys.argv[1], sys.argv[1:])")
+            f"build_namespace({hide!r}, []); os.execvp(sys.argv[1], sys.argv[1:])")
     return ["unshare", "--mount", "--propagation", "private", "--", PY, "-c", code, *argv]
+
+
+def _traversable(path: str) -> bool:
+    return all(os.stat(p).st_mode & 0o001 for p in [path, *map(str, Path(path).parents)])
 
 
 def remove_user(name: str) -> None:

@@ -118,6 +118,52 @@ def test_exchange_round_trip(public_dir, unix_users):
     os.rename(alice.home / "sample" / "feedback", alice.home / "sample" / "feedback-own")
     alice.run("nbgrader", "fetch_feedback", "sample", "--course", COURSE, f"--Exchange.root={exchange}",
               "--student", "agexbob", check=False)
-    got = sorted((alice.home / "sample" / "feedback").rglob("*.html")) if (alice.home / "sample" / "feedback").exists() else []
+    got = sorted((alice.home / "sample" / "feedback").rglob("*.html"))  # nothing if the folder is absent
     bob_bytes = {p.read_bytes() for p in bob_fb}
     assert not any(p.read_bytes() in bob_bytes for p in got)
+
+
+def test_late_penalty_follows_nbgrader_plugin_config(public_dir, monkeypatch):
+    """A late submission's time stamp is recorded and nbgrader's LateSubmissionPlugin decides the
+    penalty: 'none' (the default) keeps the points, 'zero' takes them (set in nbgrader_config.py)."""
+    import shutil
+
+    from autograder import exchange, prepare, release
+
+    settings = make_settings(public_dir / "late")
+    release.release(settings, ["sample"])
+    sub_dir = settings.build / "submitted" / "latecomer" / "sample"
+    shutil.copytree(SAMPLE_SUBMISSIONS / "complete" / "sample", sub_dir)
+    (sub_dir / "timestamp.txt").write_text("2030-01-02 03:04:05.000000 UTC")
+    with Gradebook(settings.gradebook_url, COURSE) as gb:
+        gb.update_or_create_assignment("sample", duedate=datetime.datetime(2030, 1, 1))
+    sub = prepare.Submission("latecomer", "sample", sub_dir)
+    late = exchange.record_timestamps(settings, [sub])
+    assert late == {"latecomer": 97445.0}  # 1 day, 3 h 4 min 5 s
+    with Gradebook(settings.gradebook_url, COURSE) as gb:  # as if graded: full marks on one notebook
+        for grade in gb.find_submission_notebook("bonus", "sample", "latecomer").grades:
+            grade.auto_score = grade.max_score
+        gb.db.commit()
+    for nb in NOTEBOOKS:  # the graded copies apply_late_penalties walks over
+        dest = settings.autograded / "latecomer" / "sample" / f"{nb}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sub_dir / f"{nb}.ipynb", dest)
+
+    def penalties():
+        with Gradebook(settings.gradebook_url, COURSE) as gb:
+            return gb.find_submission_notebook("bonus", "sample", "latecomer").late_submission_penalty
+
+    exchange.apply_late_penalties(settings, [sub])
+    assert penalties() is None, "nbgrader's default: late, but no penalty"
+    config = settings.nbgrader_config
+
+    def zero_penalty_config():
+        cfg = config()
+        cfg.LateSubmissionPlugin.penalty_method = "zero"
+        return cfg
+
+    monkeypatch.setattr(type(settings), "nbgrader_config", lambda self: zero_penalty_config())
+    exchange.apply_late_penalties(settings, [sub])
+    with Gradebook(settings.gradebook_url, COURSE) as gb:
+        bonus = gb.find_submission_notebook("bonus", "sample", "latecomer")
+        assert bonus.score > 0 and penalties() == bonus.score, "'zero' takes every point of a late notebook"

@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from autograder.pgserver import PrivateServer, ensure_installed
-from deploy_support import PY, REPO_ROOT, SAMPLE_SOURCE, SAMPLE_SUBMISSIONS, cli, make_settings, public_tmp, settings_args
+from deploy_support import (PY, REPO_ROOT, SAMPLE_SOURCE, SAMPLE_SUBMISSIONS, cli, make_settings, public_tmp,
+                            settings_args)
 
 STUDENTS = ("complete", "partial", "blank")
 
