@@ -16,6 +16,7 @@ from .config import config  # noqa: F401
 from .gradcheck import verify_grad  # noqa: F401
 from .gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
 from .graph import Apply, Constant, Op, Variable  # noqa: F401
+from .ops.dot import dot  # noqa: F401  (theano.dot)
 from .ops import linalg  # noqa: F401
 from .printing import debugprint, pp  # noqa: F401
 from . import scan_module  # noqa: F401  (theano.scan_module.until)

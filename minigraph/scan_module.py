@@ -20,6 +20,10 @@ from .ops.scan import Scan
 from .ops.subtensor import getitem
 
 
+class MissingInputError(ValueError):
+    """scan(strict=True) found a variable the step function uses without receiving it (Theano's name)."""
+
+
 class until:
     """Theano's `scan_module.until` (a while-loop condition): not supported by minigraph."""
 
@@ -72,8 +76,9 @@ def _fn_results(raw):
 def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None,
          truncate_gradient=-1, go_backwards=False, mode=None, name=None, strict=False,
          profile=False, allow_gc=None, return_list=False, **unsupported):
-    """Theano's scan: see the module docstring. Returns (outputs, updates). mode, strict, profile
-    and allow_gc are accepted and change nothing here (the body is compiled with the function)."""
+    """Theano's scan: see the module docstring. Returns (outputs, updates). strict=True: every
+    variable the body uses must be a sequence, an output or a non-sequence (else MissingInputError).
+    mode, profile and allow_gc are accepted and change nothing here."""
     if unsupported:
         raise TypeError(f"scan: argument(s) {', '.join(unsupported)} are not supported by minigraph")
     slices, lengths = _sequences(sequences, go_backwards)
@@ -139,6 +144,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     leaves = graph_inputs(rec_outs + nit_outs + [u for _, u in updates])
     extra = [v for v in leaves if id(v) not in placeholders and not isinstance(v, Constant)
              and id(v) not in updated and all(v is not n for n in non_sequences)]
+    if strict and extra:
+        names = ", ".join(f"{v.name or v} ({v.type})" for v in extra)
+        raise MissingInputError(f"scan(strict=True): the step function uses {names} without receiving "
+                                f"it; pass it in non_sequences (and as an argument of the step function)")
     nonseqs = non_sequences + extra
     for s, _ in updates:
         if not isinstance(s, SharedVariable):
