@@ -123,3 +123,48 @@ def test_strict_scan_names_the_variable_not_passed(backend):
             return hmean
         values, updates = theano.scan(OneStep, outputs_info=sample, n_steps=10, strict=True)
         ''', ns)
+
+
+def test_rnn_with_several_taps_and_two_outputs(backend):
+    _, ns = run('''
+      import theano
+      from theano import tensor as T
+      def oneStep(u_tm4, u_t, x_tm3, x_tm1, y_tm1, W, W_in_1, W_in_2,  W_feedback, W_out):
+
+        x_t = T.tanh(theano.dot(x_tm1, W) + \\
+                     theano.dot(u_t,   W_in_1) + \\
+                     theano.dot(u_tm4, W_in_2) + \\
+                     theano.dot(y_tm1, W_feedback))
+        y_t = theano.dot(x_tm3, W_out)
+
+        return [x_t, y_t]
+      W = T.matrix()
+      W_in_1 = T.matrix()
+      W_in_2 = T.matrix()
+      W_feedback = T.matrix()
+      W_out = T.matrix()
+
+      u = T.matrix() # it is a sequence of vectors
+      x0 = T.matrix() # initial state of x has to be a matrix, since
+                      # it has to cover x[-3]
+      y0 = T.vector() # y0 is just a vector since scan has only to provide
+                      # y[-1]
+      ([x_vals, y_vals], updates) = theano.scan(fn=oneStep,
+                                                sequences=dict(input=u, taps=[-4,-0]),
+                                                outputs_info=[dict(initial=x0, taps=[-3,-1]), y0],
+                                                non_sequences=[W, W_in_1, W_in_2, W_feedback, W_out],
+                                                strict=True)
+      f = theano.function([u, x0, y0, W, W_in_1, W_in_2, W_feedback, W_out], [x_vals, y_vals])
+    ''')
+    rng = np.random.default_rng(4)
+    uv, x0, y0 = rng.normal(size=(9, 2)), rng.normal(size=(3, 3)), rng.normal(size=4)
+    w, w1, w2, wf, wo = (0.5 * rng.normal(size=s) for s in [(3, 3), (2, 3), (2, 3), (4, 3), (3, 4)])
+    xs, ys, y = list(x0), [], y0
+    for t in range(4, 9):           # "scan will consider uvals[0] as u[-4], and will start from uvals[4]"
+        x_t = np.tanh(xs[-1] @ w + uv[t] @ w1 + uv[t - 4] @ w2 + y @ wf)
+        y = xs[-3] @ wo
+        xs.append(x_t)
+        ys.append(y)
+    got_x, got_y = ns["f"](uv, x0, y0, w, w1, w2, wf, wo)
+    np.testing.assert_allclose(got_x, np.array(xs[3:]), rtol=1e-12)
+    np.testing.assert_allclose(got_y, np.array(ys), rtol=1e-12)
