@@ -72,3 +72,12 @@ def load(source, key):
         spec.loader.exec_module(module)
         LOADED[key] = (module.kernel, getattr(module, "kernel_parallel", module.kernel))
     return LOADED[key]
+
+
+def load_written(key):
+    """The kernel of module mg_<key>, already written to the cache folder: how a generated module
+    imports a scan body's kernel, in this process or in the auto backend's compiling child."""
+    if key not in LOADED:
+        with open(module_path(key)) as f:
+            load(f.read(), key)
+    return LOADED[key][0]

@@ -83,7 +83,7 @@ class Context:
 
     def __init__(self, inputs, outputs, inplace):
         self.lines, self.consts, self.vals, self.n = [], [], {}, 0
-        self.module_lines = []              # module-level lines (a scan body's kernel imported by name)
+        self.module_lines = []              # module-level lines (emit_scan.py: loading a scan body's kernel)
         self.order = toposort(outputs)
         self.outputs = {id(o) for o in outputs}
         # update output -> the input whose storage it may overwrite (decided at the end)

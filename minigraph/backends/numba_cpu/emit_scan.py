@@ -1,5 +1,5 @@
 """Scan (ops/scan.py) in generated kernels: the body is generated and compiled as a kernel of its
-own (its module imported by name), and the outer kernel runs the loop, calling it once per step.
+own (its module loaded by key), and the outer kernel runs the loop, calling it once per step.
 A body numba cannot compile makes the whole function fall back to numpy, as any other op does."""
 from ...ops.scan import Scan
 from .cache import cache_key, load
@@ -26,10 +26,12 @@ def emit_scan(ctx, node):
         raise Unsupported("a scan body that returns a constant")
     body_source, body_consts = generate(op.inner_inputs, op.inner_outputs)
     key = cache_key(body_source, op.inner_inputs)
-    load(body_source, key)                      # registers module mg_<key>, imported by the outer module
+    load(body_source, key)            # writes module mg_<key>; the outer module loads it by key
     body = f"scan_body_{key}"
-    if f"from mg_{key} import kernel as {body}" not in ctx.module_lines:
-        ctx.module_lines.append(f"from mg_{key} import kernel as {body}")
+    line = f"{body} = load_written('{key}')"
+    if line not in ctx.module_lines:
+        ctx.module_lines += ["from minigraph.backends.numba_cpu.cache import load_written"] * (not ctx.module_lines)
+        ctx.module_lines.append(line)
     consts = []
     for data in body_consts:
         consts.append(f"c{len(ctx.consts)}")
