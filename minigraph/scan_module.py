@@ -6,7 +6,8 @@ function into its body.
 fn receives, in order: one row of each sequence (one per tap for dict(input=x, taps=[...])),
 the previous values of each output with an initial value (one per tap), then the
 non-sequences. It returns its outputs (one per outputs_info entry; None there means an output
-that is not fed back), optionally with a dict of shared-variable updates.
+that is not fed back), optionally with a dict of shared-variable updates and an `until(condition)`
+that ends the loop after the first step where the condition holds.
 
 Everything else the body uses is found in its graph, as in Theano: free inputs and shared
 variables become non-sequences; shared variables with updates (fn's dict, or a random
@@ -25,11 +26,13 @@ class MissingInputError(ValueError):
 
 
 class until:
-    """Theano's `scan_module.until` (a while-loop condition): not supported by minigraph."""
+    """Theano's `scan_module.until(condition)`: returned with the step's outputs, it ends the loop
+    after the first step where the condition holds (n_steps is then the most steps)."""
 
     def __init__(self, condition):
-        raise NotImplementedError("scan_module.until (a loop that stops on a condition) is not supported "
-                                  "by minigraph; give n_steps and mask the steps after the condition")
+        self.condition = as_variable(condition)
+        if self.condition.ndim != 0:
+            raise TypeError(f"scan_module.until: the condition must be a scalar, got {self.condition.type}")
 
 
 def _as_list(x):
@@ -63,7 +66,18 @@ def _sequences(sequences, go_backwards):
 
 
 def _fn_results(raw):
-    """(outputs, updates) from what the step function returned."""
+    """(outputs, updates, until condition or None) from what the step function returned."""
+    if isinstance(raw, until):
+        return [], [], raw.condition
+    if isinstance(raw, (list, tuple)) and any(isinstance(r, until) for r in raw):
+        condition = next(r for r in raw if isinstance(r, until)).condition
+        rest = [r for r in raw if not isinstance(r, until)]
+        outputs, updates, _ = _fn_results(rest[0] if len(rest) == 1 else rest)
+        return outputs, updates, condition
+    return _plain_results(raw) + (None,)
+
+
+def _plain_results(raw):
     if isinstance(raw, dict):
         return [], list(raw.items())
     if isinstance(raw, (list, tuple)) and raw and isinstance(raw[-1], dict):
@@ -115,7 +129,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     seq_ph = [ph for _, _, ph in slices]
     rec_ph = [p for *_, ph in recurrent for p in ph]
     raw = fn(*seq_ph, *rec_ph, *non_sequences)
-    outputs, explicit = _fn_results(raw)
+    outputs, explicit, condition = _fn_results(raw)
+    conditions = [] if condition is None else [condition]
     outputs = [as_variable(o) for o in outputs]
     rec_positions = [k for k, *_ in recurrent]
     if infos and len(outputs) != len(infos):
@@ -136,12 +151,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     updates = [(s, cast(u, s.dtype) if isinstance(s, Variable) and u.dtype != s.dtype else u) for s, u in updates]
     updated = {id(s) for s, _ in updates}
     placeholders = {id(p) for p in seq_ph + rec_ph}
-    leaves = graph_inputs(rec_outs + nit_outs + [u for _, u in updates])
+    leaves = graph_inputs(rec_outs + nit_outs + [u for _, u in updates] + conditions)
     for v in leaves:
         if isinstance(v, SharedVariable) and id(v) not in updated and getattr(v, "default_update", None) is not None:
             updates.append((v, v.default_update))
             updated.add(id(v))
-    leaves = graph_inputs(rec_outs + nit_outs + [u for _, u in updates])
+    leaves = graph_inputs(rec_outs + nit_outs + [u for _, u in updates] + conditions)
     extra = [v for v in leaves if id(v) not in placeholders and not isinstance(v, Constant)
              and id(v) not in updated and all(v is not n for n in non_sequences)]
     if strict and extra:
@@ -156,10 +171,11 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     state_ph = [Variable(s.type, name=s.name) for s, _ in updates]
     replace = dict(zip(nonseqs, nonseq_ph))
     replace.update((s, p) for (s, _), p in zip(updates, state_ph))
-    body = clone_replace(rec_outs + nit_outs + [u for _, u in updates], replace)
+    body = clone_replace(rec_outs + nit_outs + [u for _, u in updates] + conditions, replace)
     op = Scan(seq_ph + rec_ph + nonseq_ph + state_ph, body, n_seqs=len(slices),
               rec_taps=[taps for _, taps, *_ in recurrent], n_nitsot=len(nit_outs),
-              n_nonseqs=len(nonseqs), n_states=len(updates), truncate_gradient=truncate_gradient)
+              n_nonseqs=len(nonseqs), n_states=len(updates), truncate_gradient=truncate_gradient,
+              until=bool(conditions))
     outer_seqs = [getitem(seq, slice(start, None)) if start else seq for seq, start, _ in slices]
     outer_seqs = [getitem(s, slice(None, steps)) for s in outer_seqs]
     results = op(steps, *outer_seqs, *[b for _, _, b, _ in recurrent], *nonseqs, *[s for s, _ in updates])

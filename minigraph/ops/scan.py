@@ -20,7 +20,7 @@ import numpy as np
 from ..graph import Apply, Op, Variable, as_variable, late_bound
 from ..perform import reference_runner
 from ..types import TensorType
-from .basic import dimshuffle, int_scalar
+from .basic import dimshuffle, int_scalar, shape
 from .elemwise import cast, ge, mul, sub, zeros_like
 from .reduce import sum as sum_
 from .shape import arange, concatenate
@@ -31,11 +31,12 @@ class Scan(Op):
     """A loop; see the module docstring for the order of inputs and outputs."""
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, rec_taps, n_nitsot, n_nonseqs, n_states,
-                 truncate_gradient=-1):
+                 truncate_gradient=-1, until=False):
         self.inner_inputs, self.inner_outputs = list(inner_inputs), list(inner_outputs)
         self.n_seqs, self.rec_taps, self.n_nitsot = n_seqs, [list(t) for t in rec_taps], n_nitsot
         self.n_nonseqs, self.n_states, self.truncate_gradient = n_nonseqs, n_states, truncate_gradient
         self.n_rec = len(self.rec_taps)
+        self.until = until              # the body's last output is a condition: stop after a step where it holds
         self._run = None
 
     __eq__ = object.__eq__          # each loop is its own op: two are never merged
@@ -80,7 +81,9 @@ class Scan(Op):
                 h.append(r)
             for p, r in zip(per_step, results[self.n_rec:]):
                 p.append(r)
-            states = results[self.n_rec + self.n_nitsot:]
+            states = results[self.n_rec + self.n_nitsot:self.n_rec + self.n_nitsot + self.n_states]
+            if self.until and results[-1]:
+                break
         outputs = [_stacked(h[len(b):], b.shape[1:], o.dtype)
                    for h, b, o in zip(history, inits, self.inner_outputs)]
         outputs += [_stacked(p, (0,) * o.ndim, o.dtype) for p, o in zip(per_step, self.inner_outputs[self.n_rec:])]
@@ -122,6 +125,9 @@ def scan_grad(op, inputs, output_grads):
 
     node_outputs = _forward_outputs(op, inputs)
     rec_out, state_hist = node_outputs[:op.n_rec], node_outputs[n_out + 1::2]
+    if op.until:          # the steps run, which may be fewer than n_steps
+        n_steps = shape(node_outputs[0])[0]
+        seqs = [getitem(s, slice(None, n_steps)) for s in seqs]
     floats = lambda vs: [v for v in vs if v.type.is_float()]          # noqa: E731
     # the body of the backward loop: new placeholders for what flows backwards
     g_rec_ph = [Variable(o.type, name="g_" + str(k)) for k, o in enumerate(op.inner_outputs[:op.n_rec])]

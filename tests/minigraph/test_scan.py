@@ -19,8 +19,8 @@ def test_errors_say_what_is_wrong():
         theano.scan(lambda h, g: h * 2, outputs_info=[x, x], n_steps=3)
     with pytest.raises(TypeError, match="output 0 of the step function is 0-d but its initial value"):
         theano.scan(lambda h: h.sum(), outputs_info=x, n_steps=3)
-    with pytest.raises(NotImplementedError, match="until .* not supported"):
-        theano.scan_module.until(x.sum() > 0)
+    with pytest.raises(TypeError, match="until: the condition must be a scalar"):
+        theano.scan_module.until(x > 0)
     with pytest.raises(TypeError, match="scalar; sequences are iterated"):
         theano.scan(lambda v: v, sequences=x.sum())
     xs = T.dmatrix("xs")
@@ -102,3 +102,16 @@ def test_binomial_with_too_many_trials_says_so():
     draw = RandomStreams(1).binomial((2,), n=5000, p=0.5)
     with pytest.raises(ValueError, match="n above 1000 trials is not supported"):
         theano.function([], draw, backend="numpy")()
+
+
+def test_until_stops_the_loop_and_the_gradient_runs_over_the_steps_done():
+    x, limit = T.dscalar("x"), T.dscalar("limit")
+    powers, _ = theano.scan(lambda p, x: (p * x, theano.scan_module.until(p * x > limit)),
+                            outputs_info=T.constant(1.0), non_sequences=x, n_steps=50)
+    cost = powers.sum()
+    for backend in ("numpy", "numba"):
+        f = theano.function([x, limit], [powers, T.grad(cost, x)], backend=backend)
+        values, g = f(1.5, 10.0)
+        np.testing.assert_allclose(values, 1.5 ** np.arange(1, 7))       # 1.5**6 = 11.4 > 10: stop
+        np.testing.assert_allclose(g, sum(k * 1.5 ** (k - 1) for k in range(1, 7)))
+        assert len(f(1.5, 1e9)[0]) == 50                                  # n_steps is the most

@@ -168,3 +168,23 @@ def test_rnn_with_several_taps_and_two_outputs(backend):
     got_x, got_y = ns["f"](uv, x0, y0, w, w1, w2, wf, wo)
     np.testing.assert_allclose(got_x, np.array(xs[3:]), rtol=1e-12)
     np.testing.assert_allclose(got_y, np.array(ys), rtol=1e-12)
+
+
+def test_conditional_ending_with_until(backend):
+    printed, _ = run('''
+        import theano
+        from theano import tensor as T
+        def power_of_2(previous_power, max_value):
+            return previous_power*2, theano.scan_module.until(previous_power*2 > max_value)
+
+        max_value = T.scalar()
+        values, _ = theano.scan(power_of_2,
+                                outputs_info = T.constant(1.),
+                                non_sequences = max_value,
+                                n_steps = 1024)
+
+        f = theano.function([max_value], values)
+
+        print(f(45))
+    ''')
+    assert_prints(printed, "[  2.   4.   8.  16.  32.  64.]")

@@ -93,13 +93,16 @@ def emit_scan(ctx, node):
                   f"{name}[{t}] = {_store(results[op.n_rec + k], o.ndim)}"]
     for k, (name, before, s) in enumerate(zip(state_names, befores, states)):
         lines += [f"{before}[{t}] = {_store(name, s.ndim)}", f"{name} = {results[n_out + k]}"]
-    ctx.emit(f"for {t} in range({n}):", *["    " + line for line in lines])
+    done = ctx.fresh("done")            # the steps run: n, or fewer when the body's `until` holds
+    if op.until:
+        lines += [f"if {results[-1]}[()]:", f"    {done} = {t} + 1", "    break"]
+    ctx.emit(f"{done} = {n}", f"for {t} in range({n}):", *["    " + line for line in lines])
 
     outs = node.outputs
     for h, out in zip(hists, outs[:op.n_rec]):
-        ctx.assign(out, f"{h}[{h}_start:]", new=True)
+        ctx.assign(out, f"{h}[{h}_start:{h}_start + {done}]", new=True)
     for name, out in zip(per_step, outs[op.n_rec:n_out]):
-        ctx.assign(out, name, new=True)
+        ctx.assign(out, f"{name}[:{done}]", new=True)
     for k, (name, before) in enumerate(zip(state_names, befores)):
         ctx.assign(outs[n_out + 2 * k], f"{name}.copy()", new=True)
-        ctx.assign(outs[n_out + 2 * k + 1], before, new=True)
+        ctx.assign(outs[n_out + 2 * k + 1], f"{before}[:{done}]", new=True)
