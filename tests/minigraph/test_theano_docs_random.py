@@ -129,7 +129,6 @@ def test_gradients_treat_samples_as_constants_and_dropout_trains():
     xv = np.arange(12.0).reshape(4, 3)
     c, g, m = step(xv)
     np.testing.assert_allclose(g, 2 * ((xv * m) @ np.ones(3)) @ (xv * m))   # the mask as a constant
-    np.testing.assert_allclose(theano.shared(0).get_value(), 0)
     masks = [step(xv)[2] for _ in range(5)]
     assert len({m.tobytes() for m in masks}) > 1          # a new dropout mask at each step
 
