@@ -23,7 +23,8 @@ from nbgrader.api import Gradebook
 
 from . import prepare, sandbox, scoring
 from .prepare import Submission
-from .settings import Settings, use_fast_alembic_head
+from .nbgrader_patches import borrowed_gradebook, use_fast_alembic_head
+from .settings import Settings
 from .worker import execute_notebook, warm_up
 
 log = logging.getLogger("autograder")
@@ -125,7 +126,7 @@ def _grade(settings, submissions, executor, force, on_done) -> list[dict]:
     if not pending:
         return [entries[s.key] for s in submissions]
     log.info("grading %d submission(s), %d already graded", len(pending), len(submissions) - len(pending))
-    with Gradebook(settings.gradebook_url, settings.course_id) as gb, prepare.borrowed_gradebook(gb):
+    with Gradebook(settings.gradebook_url, settings.course_id) as gb, borrowed_gradebook(gb):
         futures, state = {}, {}
 
         def collect(fut):
