@@ -28,7 +28,8 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import feedback, prepare, release, runner
-from .settings import Settings, use_fast_alembic_head
+from .nbgrader_patches import use_fast_alembic_head
+from .settings import Settings
 
 log = logging.getLogger("autograder")
 
@@ -86,7 +87,7 @@ def record_timestamps(settings: Settings, subs: list[prepare.Submission]) -> dic
     late = {}
     with Gradebook(settings.gradebook_url, settings.course_id) as gb, warnings.catch_warnings():
         # nbgrader's update_or_create_submission trips SQLAlchemy 2's autoflush warning; the rows are
-        # written correctly (as in prepare.borrowed_gradebook).
+        # written correctly (as in nbgrader_patches.borrowed_gradebook).
         warnings.filterwarnings("ignore", message=".*not in session.*")
         for sub in subs:
             stamp = sub.path / "timestamp.txt"

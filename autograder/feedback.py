@@ -25,7 +25,8 @@ from nbconvert import HTMLExporter
 from nbformat.v4 import new_markdown_cell, new_output
 
 from . import checks, report, scoring
-from .settings import Settings, use_fast_alembic_head
+from .nbgrader_patches import use_fast_alembic_head
+from .settings import Settings
 
 log = logging.getLogger("autograder")
 MIN_SECRET = 8  # shorter hidden lines (`)`, `pass`) say nothing and appear everywhere

@@ -7,15 +7,12 @@ locked cells, put deleted ones back in their place, and explain missing/renamed/
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
-import importlib
 import logging
 import os
 import shutil
 import stat
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,46 +70,6 @@ class PreparedNotebook:
 
 class PrepError(Exception):
     pass
-
-
-class _Borrowed:
-    """A gradebook handed to nbgrader code that would otherwise open (and close) its own."""
-
-    def __init__(self, gb):
-        self._gb = gb
-
-    def __enter__(self):
-        return self._gb
-
-    def __exit__(self, *exc):
-        return False
-
-    def __getattr__(self, name):
-        return getattr(self._gb, name)
-
-
-_GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preprocessors.saveautogrades",
-                    "nbgrader.preprocessors.overwritekernelspec")
-
-
-@contextlib.contextmanager
-def borrowed_gradebook(gb):
-    """Let nbgrader's preprocessors use our open gradebook. Each of them otherwise builds a new
-    engine and re-inspects the schema per notebook (~0.2 s each), which on a small machine is CPU
-    taken from the workers. Only the writer process does this, one notebook at a time."""
-    mods = [importlib.import_module(m) for m in _GRADEBOOK_USERS]
-    saved = [m.Gradebook for m in mods]
-    for m in mods:
-        m.Gradebook = lambda *a, **k: _Borrowed(gb)
-    try:
-        with warnings.catch_warnings():
-            # nbgrader's update_or_create_submission trips SQLAlchemy 2's autoflush warning on a
-            # long-lived session; the rows are written correctly (the tests compare them).
-            warnings.filterwarnings("ignore", message=".*not in session.*")
-            yield
-    finally:
-        for m, original in zip(mods, saved):
-            m.Gradebook = original
 
 
 def discover(root: Path, assignments: list[str]) -> list[Submission]:

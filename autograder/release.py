@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 
 from . import shared_gradebook
-from .settings import Settings, assignments_with_notebooks, empty_assignments, use_fast_alembic_head
+from .nbgrader_patches import use_fast_alembic_head
+from .settings import Settings, assignments_with_notebooks, empty_assignments
 
 log = logging.getLogger("autograder")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .settings import Settings, use_fast_alembic_head
+from .nbgrader_patches import use_fast_alembic_head
+from .settings import Settings
 
 
 def cell_rows(settings: Settings, students: list[str] | None = None,

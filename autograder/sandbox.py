@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cgroups, jail
+from . import cgroups, defaults, jail
 
 JOBS_ROOT = Path(os.environ.get("AUTOGRADER_JOBS_ROOT", "/tmp/autograder-jobs"))
 USER_PREFIX = "agsbx"
@@ -48,8 +48,8 @@ class SandboxUnavailable(RuntimeError):
 class Resources:
     """What one notebook may use, all its processes together."""
     memory_bytes: int
-    max_pids: int = 128
-    disk_bytes: int = 512 * 2**20   # the working folder's tmpfs
+    max_pids: int = defaults.MAX_PIDS
+    disk_bytes: int = defaults.DISK_MB * 2**20   # the working folder's tmpfs
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Where things live and how hard the grader pushes: one immutable object passed everywhere.
 
-Defaults come from `nbgrader_config.py`; the CLI and the environment override them.
+Defaults come from `defaults.py` (through `nbgrader_config.py`, which nbgrader also reads); the CLI
+and the environment override them.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
+
+from . import defaults
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -53,14 +56,14 @@ class Settings:
     release: Path = REPO_ROOT / "release"  # student versions (public)
     db_url: str = ""                  # empty: sqlite file inside `build`
     jobs: int = os.cpu_count() or 1
-    cell_timeout: int = 60
-    notebook_timeout: int = 600
-    memory_mb: int = 2048
-    max_output_bytes: int = 200_000
-    max_lines: int = 200
-    max_traceback: int = 60
+    cell_timeout: int = defaults.CELL_TIMEOUT_S
+    notebook_timeout: int = defaults.NOTEBOOK_TIMEOUT_S
+    memory_mb: int = defaults.MEMORY_MB
+    max_output_bytes: int = defaults.MAX_OUTPUT_BYTES
+    max_lines: int = defaults.MAX_LINES
+    max_traceback: int = defaults.MAX_TRACEBACK
     sandbox: bool = True              # False only with --insecure-no-sandbox (development)
-    course_id: str = "minigraph-course"
+    course_id: str = defaults.COURSE_ID
 
     @classmethod
     def from_config(cls, source: Path | None = None, **overrides) -> "Settings":
@@ -68,13 +71,14 @@ class Settings:
         ag = cfg.get("Autograder", {})
         values = dict(
             source=Path(source) if source else default_source(),
-            cell_timeout=int(cfg.ExecutePreprocessor.get("timeout", 60)),
-            max_lines=int(cfg.LimitOutput.get("max_lines", 200)),
-            max_traceback=int(cfg.LimitOutput.get("max_traceback", 60)),
-            memory_mb=int(ag.get("memory_mb", 2048)),
-            max_output_bytes=int(ag.get("max_output_bytes", 200_000)),
-            notebook_timeout=int(ag.get("notebook_timeout", 600)),
-            course_id=str(cfg.CourseDirectory.get("course_id", "minigraph-course")),
+            # A key missing from the config file means "the default": the dataclass field's value.
+            cell_timeout=int(cfg.ExecutePreprocessor.get("timeout", defaults.CELL_TIMEOUT_S)),
+            max_lines=int(cfg.LimitOutput.get("max_lines", defaults.MAX_LINES)),
+            max_traceback=int(cfg.LimitOutput.get("max_traceback", defaults.MAX_TRACEBACK)),
+            memory_mb=int(ag.get("memory_mb", defaults.MEMORY_MB)),
+            max_output_bytes=int(ag.get("max_output_bytes", defaults.MAX_OUTPUT_BYTES)),
+            notebook_timeout=int(ag.get("notebook_timeout", defaults.NOTEBOOK_TIMEOUT_S)),
+            course_id=str(cfg.CourseDirectory.get("course_id", defaults.COURSE_ID)),
             db_url=os.environ.get("AUTOGRADER_DB_URL", ""),
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -135,23 +139,3 @@ def ensure_venv_on_path() -> None:
 
 ensure_venv_on_path()
 
-
-def _fast_alembic_head() -> str:
-    """Same value as nbgrader.api.get_alembic_version, without starting the `alembic` program.
-
-    nbgrader runs `alembic heads` in a subprocess each time it creates a gradebook; that costs a
-    whole interpreter start (seconds on a small CI machine) for every fresh clone and every test."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-    import nbgrader
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
-    return ScriptDirectory.from_config(cfg).get_current_head()
-
-
-def use_fast_alembic_head() -> None:
-    import nbgrader.api
-
-    if getattr(nbgrader.api.get_alembic_version, "__module__", "") != __name__:
-        nbgrader.api.get_alembic_version = _fast_alembic_head

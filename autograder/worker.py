@@ -30,6 +30,7 @@ from nbformat.v4 import new_output
 from traitlets import List as TList
 
 from . import sandbox, snapshots
+from .records import Result, Task
 from .outputs import CappedOutputs
 
 # The whole notebook's outputs may be this many times one cell's (plots add up over a notebook).
@@ -85,25 +86,22 @@ def warm_up() -> int:
     return os.getpid()
 
 
-def execute_notebook(task: dict) -> dict:
-    """task: {key, nb (json str), files {relpath: bytes}, cell_timeout, notebook_timeout, memory_mb,
-    max_output_bytes, sandbox, extra_hidden; optional max_notebook_output_bytes, max_pids, disk_mb}.
-    Returns {key, nb (executed, json str), status ("ok", "kernel_died" or "infrastructure error"),
-    reason, seconds, truncated, timed_out, notes (limits that could not be applied),
-    peak_memory_mb and oom_kills (None/0 without a memory cgroup)}."""
+def execute_notebook(task: Task | dict) -> Result:
+    """Run task.nb in a fresh jailed kernel (records.Task: a dict of its fields is accepted too);
+    return the executed notebook and what happened to it (records.Result)."""
     start = time.monotonic()
-    nb = nbformat.reads(task["nb"], as_version=4)
-    result = {"key": task["key"], "status": "ok", "reason": "", "truncated": [], "notes": [],
-              "peak_memory_mb": None, "oom_kills": 0}
-    resources = sandbox.Resources(memory_bytes=task["memory_mb"] * 2**20, max_pids=task.get("max_pids", 128),
-                                  disk_bytes=task.get("disk_mb", 512) * 2**20) if task["sandbox"] else None
-    with sandbox.slot(task["sandbox"], resources) as slot:
-        result["notes"] = list(slot.notes)
-        for rel, data in task.get("files", {}).items():
+    task = Task.of(task)
+    nb = nbformat.reads(task.nb, as_version=4)
+    result = Result(key=task.key)
+    resources = sandbox.Resources(memory_bytes=task.memory_mb * 2**20, max_pids=task.max_pids,
+                                  disk_bytes=task.disk_mb * 2**20) if task.sandbox else None
+    with sandbox.slot(task.sandbox, resources) as slot:
+        result.notes = list(slot.notes)
+        for rel, data in task.files.items():
             dest = slot.workdir / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-        if task["sandbox"]:
+        if task.sandbox:
             for root, dirs, files in os.walk(slot.workdir):
                 for name in dirs + files:
                     os.chown(os.path.join(root, name), slot.uid, slot.gid)
@@ -113,28 +111,28 @@ def execute_notebook(task: dict) -> dict:
         # without the sandbox) and by nothing else — the kernel has no network to offer TCP ports on.
         km.transport = "ipc"
         km.ip = str(slot.workdir / ".kernel")
-        limits = {"as": task["memory_mb"] * 2**20, "fsize": 256 * 2**20, "core": 0}
-        if task["sandbox"]:
+        limits = {"as": task.memory_mb * 2**20, "fsize": 256 * 2**20, "core": 0}
+        if task.sandbox:
             limits["nproc"] = 256  # per uid, and each slot has its own uid
         spec = sandbox.jail_spec(slot, sandbox.kernel_env(slot.workdir), limits,
-                                 task.get("extra_hidden", []), chown=[km.connection_file])
-        if not task["sandbox"]:
+                                 task.extra_hidden, chown=[km.connection_file])
+        if not task.sandbox:
             spec.update(namespace=False, uid=None, chown=[])
         km.jail_prefix = sandbox.launcher_cmd(spec)
         client = GradingClient(
-            nb, task["max_output_bytes"], task.get("max_notebook_output_bytes"), km=km, timeout=task["cell_timeout"],
+            nb, task.max_output_bytes, task.max_notebook_output_bytes, km=km, timeout=task.cell_timeout,
             interrupt_on_timeout=True, allow_errors=True, shell_timeout_interval=1,
             startup_timeout=60, kernel_name="python3", record_timing=False,
             resources={"metadata": {"path": str(slot.workdir)}})
         # Hidden checks: a snapshot (fork) of the kernel after each graded cell, evaluated once it is dead.
-        snaps = snapshots.Snapshots(slot.workdir, task.get("snapshot_checks", {}),
-                                    slot.uid if task["sandbox"] else None, eval_timeout=task["cell_timeout"])
+        snaps = snapshots.Snapshots(slot.workdir, task.snapshot_checks,
+                                    slot.uid if task.sandbox else None, eval_timeout=task.cell_timeout)
         snaps.attach(client)
         killed = threading.Event()
 
         def watchdog():
             # Backstop for code that ignores SIGINT: kill the whole kernel when the notebook is over time.
-            if not done.wait(task["notebook_timeout"]):
+            if not done.wait(task.notebook_timeout):
                 killed.set()
                 pid = getattr(km.provisioner, "pid", None) if km.provisioner else None
                 if pid:
@@ -153,41 +151,41 @@ def execute_notebook(task: dict) -> dict:
             asyncio.run(client.async_execute(cwd=str(slot.workdir), stdout=subprocess.DEVNULL,
                                              stderr=subprocess.DEVNULL))
         except DeadKernelError:
-            result["status"] = "kernel_died"
-            result["reason"] = client.kill_reason or _death_reason(km, killed.is_set(), task["notebook_timeout"])
+            result.status = "kernel_died"
+            result.reason = client.kill_reason or _death_reason(km, killed.is_set(), task.notebook_timeout)
             if client.current < 0:  # died before running a single cell: the jail or the kernel, not the student
-                result["status"] = "infrastructure error"
-                result["reason"] = f"kernel did not start ({result['reason']})"
+                result.status = "infrastructure error"
+                result.reason = f"kernel did not start ({result.reason})"
         except Exception as exc:  # not the student's doing (those are handled above): the grader's
-            result["status"] = "infrastructure error"
-            result["reason"] = f"{type(exc).__name__}: {exc}"[:500]
+            result.status = "infrastructure error"
+            result.reason = f"{type(exc).__name__}: {exc}"[:500]
         finally:
             done.set()
             _stop_kernel(client, km)
-            result["snapshots"] = snaps.collect()  # the kernel is dead: only now do checks run
-            result["snapshot_seconds"] = snaps.seconds
-            _memory_report(slot, result, task["memory_mb"])
-    _mark_unscored_cells(client, nb, result, task["cell_timeout"])
-    result["truncated"] = [_label(nb, i) for i in sorted(client.truncated)]
-    result["timed_out"] = [_label(nb, i) for i in sorted(client.timed_out)]
-    result["nb"] = nbformat.writes(nb)
-    result["seconds"] = round(time.monotonic() - start, 3)
+            result.snapshots = snaps.collect()  # the kernel is dead: only now do checks run
+            result.snapshot_seconds = snaps.seconds
+            _memory_report(slot, result, task.memory_mb)
+    _mark_unscored_cells(client, nb, result, task.cell_timeout)
+    result.truncated = [_label(nb, i) for i in sorted(client.truncated)]
+    result.timed_out = [_label(nb, i) for i in sorted(client.timed_out)]
+    result.nb = nbformat.writes(nb)
+    result.seconds = round(time.monotonic() - start, 3)
     return result
 
 
-def _memory_report(slot, result: dict, memory_mb: int) -> None:
+def _memory_report(slot, result: Result, memory_mb: int) -> None:
     """What the notebook as a whole used; an out-of-memory kill names the notebook's limit."""
     if slot.cgroup is None or slot.cgroup.layout == "none":
         return
     peak = slot.cgroup.peak_memory()
-    result["peak_memory_mb"] = round(peak / 2**20, 1) if peak is not None else None
-    result["oom_kills"] = slot.cgroup.oom_kills()
-    if result["oom_kills"]:
+    result.peak_memory_mb = round(peak / 2**20, 1) if peak is not None else None
+    result.oom_kills = slot.cgroup.oom_kills()
+    if result.oom_kills:
         note = (f"out of memory: the notebook's processes together reached its {memory_mb} MiB limit; "
-                f"{result['oom_kills']} process(es) killed")
-        result["notes"].append(note)
-        if result["status"] == "kernel_died" and "SIGKILL" in result["reason"]:
-            result["reason"] = f"kernel killed: {note}"
+                f"{result.oom_kills} process(es) killed")
+        result.notes.append(note)
+        if result.status == "kernel_died" and "SIGKILL" in result.reason:
+            result.reason = f"kernel killed: {note}"
 
 
 def _stop_kernel(client: GradingClient, km: JailedKernelManager) -> None:
@@ -234,7 +232,7 @@ def _label(nb, index: int) -> str:
     return f"cell {index + 1}" + (f" ({gid})" if gid else "")
 
 
-def _mark_unscored_cells(client: GradingClient, nb, result: dict, cell_timeout: int) -> None:
+def _mark_unscored_cells(client: GradingClient, nb, result: Result, cell_timeout: int) -> None:
     """nbgrader gives full marks to a grade cell without an error output; make sure every cell that
     did not really pass carries one."""
     for i, cell in enumerate(nb.cells):
@@ -243,7 +241,7 @@ def _mark_unscored_cells(client: GradingClient, nb, result: dict, cell_timeout: 
         has_error = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
         if i in client.timed_out and not has_error:
             cell.outputs.append(_error("CellTimeoutError", f"cell ran over {cell_timeout} s and was interrupted"))
-        elif i not in client.replies and result["status"] != "ok":
-            cell.outputs.append(_error("NotExecuted", result["reason"] or "notebook did not finish"))
+        elif i not in client.replies and result.status != "ok":
+            cell.outputs.append(_error("NotExecuted", result.reason or "notebook did not finish"))
         elif client.replies.get(i, "ok") != "ok" and not has_error:
             cell.outputs.append(_error("ExecutionError", f"the kernel reported status {client.replies[i]!r}"))

@@ -707,7 +707,7 @@ REWRITES = [
         print("backend:", on_gpu.backend_name, "(numba.cuda simulator)" if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" else "(GPU)")
         for name, f in (("GPU", on_gpu), ("CPU", on_cpu)):
             elementwise, total = f(values)
-            print(f"{name}: log s(v) = {np.asarray(elementwise)}, sum = {float(total):.6g}")
+            print(f"{name}: log s(v) = {np.array2string(np.asarray(elementwise), precision=6, max_line_width=200)}, sum = {float(total):.6g}")
         print("\nwhat runs where:\n" + on_gpu.source())
         print(f"\n{len(kernels)} kernels generated; the element-wise one:\n")
         print(next(k for k in kernels if "softplus" in k or "log" in k))

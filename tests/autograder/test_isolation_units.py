@@ -252,6 +252,6 @@ def test_a_notebook_graded_without_cgroups_carries_the_note(monkeypatch):
     result = execute_notebook({"key": "t/a/nb", "nb": nbformat.writes(nb), "files": {}, "cell_timeout": 20,
                                "notebook_timeout": 60, "memory_mb": 1024, "max_output_bytes": 10_000,
                                "sandbox": True, "extra_hidden": []})
-    assert result["status"] == "ok", result["reason"]
-    assert "42" in result["nb"]
-    assert any("no usable cgroup" in n for n in result["notes"]) and result["peak_memory_mb"] is None
+    assert result.status == "ok", result.reason
+    assert "42" in result.nb
+    assert any("no usable cgroup" in n for n in result.notes) and result.peak_memory_mb is None
