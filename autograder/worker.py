@@ -30,8 +30,8 @@ from nbformat.v4 import new_output
 from traitlets import List as TList
 
 from . import sandbox, snapshots
-from .records import Result, Task
 from .outputs import CappedOutputs
+from .records import Result, Task
 
 # The whole notebook's outputs may be this many times one cell's (plots add up over a notebook).
 NOTEBOOK_OUTPUT_CELLS = 25
