@@ -135,6 +135,11 @@ def clip(x, lo, hi):
     return minimum(maximum(x, lo), hi)
 
 
+def inv(x):
+    """1 / x element by element (Theano's `T.inv`); a float result even for integer x."""
+    return true_div(1.0, x)
+
+
 def sigmoid(x):
     return _nnet.sigmoid(x)
 

@@ -27,6 +27,9 @@ STUDENTS = {
     "act2 logistic: power and tanh forms": ("act2_practice/2_logistic_function", {
         "logistic_solution": "def logistic(v):\n    return 0.5 * (1 + T.tanh(v / 2)) if v.ndim == 0 else (1 + T.exp(-v)) ** -1",
     }, {"logistic_check": (2, None), "slope_check": (2, None)}),
+    "act2 logistic: Theano's T.inv": ("act2_practice/2_logistic_function", {
+        "logistic_solution": "def logistic(v):\n    return T.inv(1 + T.exp(-v))",
+    }, {"logistic_check": (2, None), "slope_check": (2, None)}),
     "act2 logistic: sigmoid ready-made, slope by hand": ("act2_practice/2_logistic_function", {
         "logistic_solution": "def logistic(v):\n    return T.nnet.sigmoid(v)",
         "slope_solution": "s = 1 / (1 + T.exp(-v))\nslope = s * (1 - s)\nslope_fn = function([v], slope)",

@@ -191,3 +191,12 @@ def test_softmax_of_a_vector_is_a_row(backend):
     e = np.exp([1.0, 2.0, 3.0])
     assert probs.shape == (1, 3) and np.allclose(probs, [e / e.sum()])
     assert np.allclose(loss, [-np.log(e[2] / e.sum())]) and np.allclose(logp, np.log(probs))
+
+
+def test_inv_is_the_elementwise_reciprocal():
+    # doc/library/tensor/basic.txt: inv(a) returns 1/a
+    x = T.dvector("x")
+    np.testing.assert_allclose(theano.function([x], T.inv(x))(np.array([2.0, -4.0, 0.5])), [0.5, -0.25, 2.0])
+    v = T.dvector("v")
+    logistic = T.inv(1 + T.exp(-v))
+    np.testing.assert_allclose(theano.function([v], logistic)(np.array([0.0])), [0.5])
