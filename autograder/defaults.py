@@ -9,7 +9,7 @@ COURSE_ID = "minigraph-course"
 CELL_TIMEOUT_S = 60          # per cell; a longer cell is interrupted and the rest of the notebook still runs
 NOTEBOOK_TIMEOUT_S = 600     # whole notebook wall clock: the backstop for SIGINT-proof loops
 MEMORY_MB = 2048             # address-space limit of each kernel process (and its cgroup)
-MAX_OUTPUT_BYTES = 200_000   # per cell, enforced while the kernel streams output
+MAX_OUTPUT_BYTES = 1_000_000  # per cell, enforced while the kernel streams output (a large figure is ~0.3-0.8 MB)
 MAX_LINES = 200              # nbgrader's LimitOutput: lines kept per output in graded notebooks/feedback
 MAX_TRACEBACK = 60           # nbgrader's LimitOutput: traceback lines kept
 

@@ -34,7 +34,7 @@ from .outputs import CappedOutputs
 from .records import Result, Task
 
 # The whole notebook's outputs may be this many times one cell's (plots add up over a notebook).
-NOTEBOOK_OUTPUT_CELLS = 25
+NOTEBOOK_OUTPUT_CELLS = 10
 
 
 class JailedKernelManager(AsyncKernelManager):

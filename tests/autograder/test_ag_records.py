@@ -22,7 +22,7 @@ def test_a_task_is_plain_data_that_survives_pickling_with_the_defaults():
     task = _task(snapshot_checks={"cell-1": [{"kind": "value"}]})
     back = pickle.loads(pickle.dumps(task))
     assert back == task and back.files == {"data/x.csv": b"1,2\n"}
-    assert (back.cell_timeout, back.notebook_timeout, back.memory_mb, back.max_output_bytes) == (60, 600, 2048, 200_000)
+    assert (back.cell_timeout, back.notebook_timeout, back.memory_mb, back.max_output_bytes) == (60, 600, 2048, 1_000_000)
 
 
 def test_a_task_refuses_a_path_or_text_where_content_bytes_belong_and_says_which():
