@@ -7,13 +7,18 @@ through it to raise the reference's error.
 from .graph import Constant, toposort
 
 
-def reference_runner(inputs, outputs):
-    """run(*input_values) -> output values, computed by each node's `perform` in topological order."""
+def reference_runner(inputs, outputs, watch_inputs=None, watch_node=None):
+    """run(*input_values) -> output values, computed by each node's `perform` in topological order.
+
+    watch_inputs(inputs, values) and watch_node(node, args, results) see every value as it is made
+    (NanGuardMode raises from them); both are optional."""
     order = toposort(outputs)
     constants = {id(v): v.data for node in order for v in node.inputs if isinstance(v, Constant)}
     constants.update({id(v): v.data for v in outputs if isinstance(v, Constant)})
 
     def run(*values):
+        if watch_inputs is not None:
+            watch_inputs(inputs, values)
         storage = dict(constants)
         storage.update((id(v), x) for v, x in zip(inputs, values))
         for node in order:
@@ -22,6 +27,8 @@ def reference_runner(inputs, outputs):
                 results = node.op.perform(node, args)
             except Exception as error:
                 raise annotate(error, node, args) from error
+            if watch_node is not None:
+                watch_node(node, args, results)
             storage.update((id(o), r) for o, r in zip(node.outputs, results))
         return [storage[id(o)] for o in outputs]
 

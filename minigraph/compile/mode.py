@@ -11,8 +11,7 @@ import numpy as np
 
 from .. import backends
 from ..config import config
-from ..graph import Constant, toposort
-from ..perform import annotate
+from ..perform import reference_runner
 from ..backends.thunk import Thunk
 
 _OPTIMIZERS = {None: "FAST_COMPILE", "None": "FAST_COMPILE", "fast_compile": "FAST_COMPILE",
@@ -115,32 +114,22 @@ class NanGuardMode(Mode):
         return None
 
     def compile(self, backend_name, inputs, outputs, inplace):
-        order = toposort(outputs)
-        constants = {id(v): v.data for node in order for v in node.inputs if isinstance(v, Constant)}
-        constants.update({id(v): v.data for v in outputs if isinstance(v, Constant)})
-
-        def run(*values):
-            storage = dict(constants)
-            for v, x in zip(inputs, values):
+        def check_inputs(variables, values):
+            for v, x in zip(variables, values):
                 problem = self._problem(x)
                 if problem:
                     raise NanGuardError(f"NanGuardMode: input {v.name or v} contains {problem}")
-                storage[id(v)] = x
-            for node in order:
-                args = [storage[id(i)] for i in node.inputs]
-                try:
-                    results = node.op.perform(node, args)
-                except Exception as error:
-                    raise annotate(error, node, args) from error
-                for k, r in enumerate(results):
-                    problem = self._problem(r)
-                    if problem:
-                        shown = ", ".join(f"{i.name or i} {np.shape(a)}" for i, a in zip(node.inputs, args))
-                        raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {k} "
-                                         f"(inputs: {shown}); the node was built at {node.site[0]}, "
-                                         f"line {node.site[1]}")
-                storage.update((id(o), r) for o, r in zip(node.outputs, results))
-            return [storage[id(o)] for o in outputs]
+
+        def check_node(node, args, results):
+            for k, r in enumerate(results):
+                problem = self._problem(r)
+                if problem:
+                    shown = ", ".join(f"{i.name or i} {np.shape(a)}" for i, a in zip(node.inputs, args))
+                    raise NanGuardError(f"NanGuardMode: {node.op} produced {problem} in output {k} "
+                                        f"(inputs: {shown}); the node was built at {node.site[0]}, "
+                                        f"line {node.site[1]}")
+
+        run = reference_runner(inputs, outputs, check_inputs, check_node)
         return Thunk(run, "(NanGuardMode runs the graph node by node, checking every value)", "NanGuardMode")
 
 
