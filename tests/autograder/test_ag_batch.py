@@ -86,7 +86,8 @@ def test_tampering_is_flagged(graded):
 
 def test_huge_output_is_truncated(graded):
     path = graded["settings"].autograded / "huge_output" / "sample" / "warmup.ipynb"
-    assert path.stat().st_size < 1_000_000
+    # The kernel printed far more (see the sample); what is kept is one cell's cap plus the notebook's own text.
+    assert path.stat().st_size < graded["settings"].max_output_bytes + 200_000
     assert "output truncated" in path.read_text()
     assert "output truncated" in notes(graded, "huge_output", "warmup")
 
