@@ -6,6 +6,9 @@
     thunk.running       which backend runs the calls now ("numpy", "numba", "cuda", or
                         "numpy (numba cannot compile it)"); the auto backend changes it once hot
     thunk.storage       how shared variables' values are read and written, and brought to the host
+    thunk.direct        None, or a quicker entry a backend offers once compiled: direct(*input values)
+                        -> the outputs' tuple, for inputs already of the compiled types; it raises
+                        (TypeError) on anything else, and the caller then goes the checked way
 
 `compile/function.py` talks to a backend only through these, so it knows nothing about GPUs.
 """
@@ -38,6 +41,8 @@ HOST = HostStorage()
 class Thunk:
     """A compiled graph: see the module docstring. `run` may be replaced by the backend (the
     auto backend does, once it has compiled the function); callers always go through `run`."""
+
+    direct = None
 
     def __init__(self, run, source, running, storage=HOST):
         self.run, self._source, self.running, self.storage = run, source, running, storage

@@ -72,8 +72,22 @@ class Function:
         # values handed in: those are copied, so the caller never holds the function's storage.
         self._copy_if_given = {k for k, o in enumerate(self.graph[:self.n_outputs])
                                if (o.owner is None or isinstance(o.owner.op, Rebroadcast)) and k not in self._borrowed}
+        # A call may skip the checks above when the backend offers a direct entry (Thunk.direct, which
+        # checks types itself) and there is nothing else to do: no shared values to read or write, no
+        # input whose broadcastable dimension needs a size check, no output to copy.
+        self._direct_ok = not (self.shared or self._state or self._copy_if_given
+                               or any(dtype is None for dtype, _ in self._fast))
 
     def __call__(self, *args, **kwargs):
+        if self._direct_ok and not kwargs:
+            direct = self.thunk.direct
+            if direct is not None:
+                try:
+                    results = direct(*args)
+                except Exception:         # another type, a list, an error to report: the checked way
+                    pass
+                else:
+                    return results[0] if self.single_output else list(results)
         if kwargs or len(args) != len(self.inputs):
             args = self._bind(args, kwargs)
         values = list(args)

@@ -15,6 +15,7 @@ from ..thunk import Thunk
 from . import runtime, tiering
 from .cache import LOADED, cache_key, load
 from .codegen import Unsupported, generate
+from .direct import compiled_count, direct_entry
 from .tiering import _FALLBACK, CANNOT, warn_fallback
 
 
@@ -25,6 +26,7 @@ class NumbaThunk(Thunk):
     def __init__(self, run, source, prepare):
         super().__init__(run, source, "numba")
         self.prepare = prepare
+        self.mirrors = []          # thunks that run this one's kernel and offer its direct entry too
 
 
 def compile(inputs, outputs, inplace=None, tiered=False):
@@ -56,8 +58,10 @@ def compile(inputs, outputs, inplace=None, tiered=False):
     passthrough = [(k, i) for k, o in enumerate(outputs) if o.owner is None
                    for i in [next((j for j, v in enumerate(inputs) if v is o), None)]]
 
+    seen = -1                                      # compiled versions the direct entry knows
+
     def run(*values):
-        nonlocal kernel
+        nonlocal kernel, seen
         if kernel is None:                         # numba failed to type it at the first call
             return reference().run(*values)
         # Non-contiguous arrays are copied, so numba compiles one version of the kernel, not
@@ -77,6 +81,11 @@ def compile(inputs, outputs, inplace=None, tiered=False):
         except Exception as error:                 # report it as the numpy backend would
             reference().run(*values)
             raise RuntimeError(f"numba backend: {error}") from error
+        if not passthrough and compiled_count(kernel, kernel_parallel) != seen:
+            seen = compiled_count(kernel, kernel_parallel)
+            thunk.direct = direct_entry(kernel, kernel_parallel, const_values, parallel_min)
+            for other in thunk.mirrors:            # the auto backend's thunk, once switched to this one
+                other.direct = thunk.direct
         if passthrough:                            # outputs that are inputs or constants
             results = list(results)
             for k, i in passthrough:

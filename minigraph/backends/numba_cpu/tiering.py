@@ -48,6 +48,8 @@ def tiered(slow, source, key, compile_now, const_values):
             fast = compile_now()
             fast.prepare(values)                       # from the disk cache, where the child left it
             thunk.run, thunk.running = fast.run, "numba"   # later calls go straight to the kernel
+            fast.mirrors.append(thunk)                     # and so may the caller, once fast has run
+            thunk.direct = fast.direct
             return fast
         except Exception as why:                       # numba could not type it: numpy it stays
             thunk.running = CANNOT
