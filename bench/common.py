@@ -15,6 +15,19 @@ from dataclasses import dataclass, field
 # system: every BLAS-heavy workload ran up to 2x slower than measured alone. Sleep at once instead.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
+# BENCH_THREADS=n (make bench THREADS=n) gives every system n threads: numpy's BLAS, numba's parallel
+# loops (minigraph's and the hand-written ones), XLA and PyTorch. Set before they load. On this shared
+# 2-core machine, 2-thread BLAS/OpenMP steps ran 10-50x slower whenever another process held a core
+# (torch's logreg N=400 step: 52 ms with 2 threads, 1.1 ms with 1); one thread each measures the code,
+# not the scheduler. The course notebooks themselves run with one BLAS thread (threadpool_limits(1)).
+THREADS = os.environ.get("BENCH_THREADS", "")
+if THREADS:
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+                "MINIGRAPH_NUM_THREADS"):
+        os.environ[var] = THREADS
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
+                               + ("false" if THREADS == "1" else "true")).strip()
+
 import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,6 +45,8 @@ except Exception:             # not installed (make bench without PEERS=1), or a
 try:
     import torch
     torch.set_default_dtype(torch.float64)
+    if THREADS:
+        torch.set_num_threads(int(THREADS))
 except Exception:
     torch = None
 

@@ -9,6 +9,7 @@ that is not installed). Results go to bench/results.{json,md}. Not a test: nothi
     python bench/run.py                  every row
     python bench/run.py --only scan,SVI  the rows whose title contains one of the words
     python bench/run.py --no-compile     skip the compile-time rows (they take a minute)
+    BENCH_THREADS=1 python bench/run.py  every system on one thread (BLAS, numba, XLA, torch)
 
 The whole-notebook times (auto/numba/numpy backends, empty and warm caches) are bench/notebooks.py.
 """
@@ -18,7 +19,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import installed, interleaved, jax, np, torch  # noqa: E402  (sets the BLAS environment first)
+from common import THREADS, installed, interleaved, jax, np, torch  # noqa: E402  (sets the BLAS environment first)
 
 import numba  # noqa: E402
 
@@ -75,7 +76,7 @@ def main(argv=None):
     text, verdicts = table(TARGETS, results, installed)
     info = {"numba": numba.__version__, "numpy": np.__version__, "cpus": os.cpu_count(),
             "jax": getattr(jax, "__version__", None), "torch": getattr(torch, "__version__", None),
-            "load average": os.getloadavg()}
+            "threads per system": THREADS or "all cores", "load average": os.getloadavg()}
     notes = [f"- {k}: {v:.3f} s" for k, v in extra.items() if isinstance(v, float)]
     text = "\n".join([text, "", *notes, "", f"versions: {info}"])
     print(text)
