@@ -14,8 +14,8 @@ included. For each notebook the four settings run one after the other (interleav
 notebooks, not four batches), so slow drifts of the machine's load hit every setting alike.
 
 Targets (issue #20): auto empty / auto warm <= 1.2 (first runs at compiled speed);
-numba empty <= numpy for the two SVI notebooks. Writes bench/notebooks.md. Takes 10-20 minutes:
-not part of `make bench`.
+numba empty <= numpy for the two SVI notebooks. Writes bench/notebooks.md. Takes 10-20 minutes
+(16 min on this 2-core machine under load 3): not part of `make bench`.
 
     python bench/notebooks.py [--only svi,act1] [--settings auto-empty,auto-warm]
 """
@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDERS = ("course/act1_theory", "course/act2_practice", "course/svi")
 SETTINGS = {"auto-empty": ("auto", True), "auto-warm": ("auto", False),
             "numba-empty": ("numba", True), "numpy": ("numpy", True)}
-SVI = ("1_svi_logistic_regression", "2_categorical_latent_gp")
+SVI = ("svi/1_svi_logistic_regression", "svi/2_categorical_latent_gp")
 FIRST_RUN_BOUND, NUMBA_VS_NUMPY_BOUND = 1.2, 1.0
 
 
@@ -89,7 +89,7 @@ def measure(paths, settings, log=print):
     times = {}
     with tempfile.TemporaryDirectory(prefix="mg-notebooks-") as tmp:
         for path in paths:
-            name = os.path.splitext(os.path.basename(path))[0]
+            name = os.path.splitext(os.path.relpath(path, os.path.join(ROOT, "course")))[0]
             times[name] = {}
             for setting in settings:
                 backend, empty = SETTINGS[setting]
@@ -120,7 +120,7 @@ def report(times, load=None):
         numba = ""
         if "numba-empty" in row and "numpy" in row:
             r = row["numba-empty"] / row["numpy"]
-            numba = f"{r:.2f}" + (f" {verdict(r, NUMBA_VS_NUMPY_BOUND)}" if name in SVI else " (no target)")
+            numba = f"{r:.2f}" + (f" {verdict(r, NUMBA_VS_NUMPY_BOUND)}" if name.endswith(SVI) else " (no target)")
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {first} | {numba} |")
     if load:
         lines += ["", "load average (1, 5, 15 min) before / after: " + " / ".join(

@@ -178,15 +178,15 @@ def test_notebook_runs_drop_hidden_tests_only():
     assert notebooks.without_hidden_tests(source) == "x = 1\nprint(x)"
     assert notebooks.without_hidden_tests("### BEGIN SOLUTION\ny = 2\n### END SOLUTION") == \
         "### BEGIN SOLUTION\ny = 2\n### END SOLUTION"
-    found = [os.path.basename(p) for p in notebooks.notebooks(["svi"])]
+    found = [os.path.relpath(p, os.path.join(ROOT, "course")) for p in notebooks.notebooks(["svi/"])]
     assert found == [n + ".ipynb" for n in notebooks.SVI]
 
 
 def test_notebook_table_judges_first_runs_and_numba_against_numpy():
-    times = {"2_categorical_latent_gp": {"auto-empty": 30.0, "auto-warm": 20.0, "numba-empty": 60.0, "numpy": 40.0},
-             "1_three_ways": {"auto-empty": 5.0, "auto-warm": 5.0, "numba-empty": 6.0, "numpy": 4.0}}
+    times = {"svi/2_categorical_latent_gp": {"auto-empty": 30.0, "auto-warm": 20.0, "numba-empty": 60.0, "numpy": 40.0},
+             "act1_theory/1_three_ways": {"auto-empty": 5.0, "auto-warm": 5.0, "numba-empty": 6.0, "numpy": 4.0}}
     lines = notebooks.report(times).splitlines()
-    gp = next(line for line in lines if line.startswith("| 2_categorical_latent_gp "))
+    gp = next(line for line in lines if line.startswith("| svi/2_categorical_latent_gp "))
     assert "| 1.50 missed | 1.50 missed |" in gp
-    three = next(line for line in lines if line.startswith("| 1_three_ways "))
+    three = next(line for line in lines if line.startswith("| act1_theory/1_three_ways "))
     assert "| 1.00 met | 1.50 (no target) |" in three
