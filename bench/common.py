@@ -78,9 +78,10 @@ def as_numpy(value):
     return np.asarray(value)
 
 
-def interleaved(systems, rounds=15, min_time=0.05):
+def interleaved(systems, rounds=15, min_time=0.05, samples=None):
     """{name: median seconds per call}; each round times a batch of calls of every system in turn,
-    so machine noise hits all of them alike. `systems` is a Workload or a {name: step} dict."""
+    so machine noise hits all of them alike. `systems` is a Workload or a {name: step} dict.
+    `samples`, a dict, receives {name: [seconds per call in each round]} (for per-round ratios)."""
     systems = getattr(systems, "systems", systems)
     for fn in systems.values():                 # warm up (compiles, caches, first-touch)
         fn()
@@ -91,11 +92,13 @@ def interleaved(systems, rounds=15, min_time=0.05):
             fn()
             n += 1
         batch[name] = max(1, n)
-    samples = {name: [] for name in systems}
+    per_round = {name: [] for name in systems}
     for _ in range(rounds):
         for name, fn in systems.items():
             t = time.perf_counter()
             for _ in range(batch[name]):
                 fn()
-            samples[name].append((time.perf_counter() - t) / batch[name])
-    return {name: float(np.median(s)) for name, s in samples.items()}
+            per_round[name].append((time.perf_counter() - t) / batch[name])
+    if samples is not None:
+        samples.update(per_round)
+    return {name: float(np.median(s)) for name, s in per_round.items()}

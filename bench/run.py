@@ -3,8 +3,9 @@
 
 Every workload runs its systems interleaved (one batch of calls of each per round) so machine noise
 hits all of them alike; every ratio compares medians measured in this run. The table prints each
-ratio next to its target with "met" or "missed" (or "needs PEERS=1" where the reference is a peer
-that is not installed). Results go to bench/results.{json,md}. Not a test: nothing here fails.
+ratio of medians, with its lowest-highest range round by round, next to its target with "met" or
+"missed" (or "needs PEERS=1" where the reference is a peer that is not installed).
+Results go to bench/results.{json,md}. Not a test: nothing here fails.
 
     python bench/run.py                  every row
     python bench/run.py --only scan,SVI  the rows whose title contains one of the words
@@ -59,12 +60,13 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per row (slow rows: half)")
     args = parser.parse_args(argv)
     words = [w for w in args.only.split(",") if w]
-    results, extra = {}, {}
+    results, extra, per_round = {}, {}, {}
     for title, make in WORKLOADS:
         if words and not any(w in title for w in words):
             continue
         rounds = max(3, args.rounds // 2) if any(s in title for s in SLOW) else args.rounds
-        times = interleaved(make(), rounds=rounds)
+        per_round[title] = {}
+        times = interleaved(make(), rounds=rounds, samples=per_round[title])
         results[title] = times
         print(f"{title}: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in times.items()), flush=True)
     if not args.no_compile and (not words or any("compile" in w for w in words)):
@@ -73,7 +75,8 @@ def main(argv=None):
         for row in COMPILE_ROWS:
             extra[f"{row}, trivial njit (numba's floor)"] = ct[row].pop("trivial njit")
             results[row] = ct[row]
-    text, verdicts = table(TARGETS, results, installed)
+            per_round[row] = {system: extra["compile samples (s)"][f"{row} / {system}"] for system in ct[row]}
+    text, verdicts = table(TARGETS, results, installed, per_round)
     info = {"numba": numba.__version__, "numpy": np.__version__, "cpus": os.cpu_count(),
             "jax": getattr(jax, "__version__", None), "torch": getattr(torch, "__version__", None),
             "threads per system": THREADS or "all cores", "load average": os.getloadavg()}
@@ -83,7 +86,8 @@ def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(here, "results.json"), "w") as f:
         json.dump({"medians_s": results, "verdicts": [
-            {"row": v.target.row, "target": v.target.text(), "ratio": v.ratio, "status": v.status}
+            {"row": v.target.row, "target": v.target.text(), "ratio": v.ratio, "per-round range": v.spread,
+             "status": v.status}
             for v in verdicts], "extra": extra, "versions": info}, f, indent=1)
     with open(os.path.join(here, "results.md"), "w") as f:
         f.write(text + "\n")

@@ -26,41 +26,53 @@ class Target:
 @dataclass
 class Verdict:
     target: Target
-    ratio: float | None     # minigraph / the reference; None when it could not be measured
+    ratio: float | None     # minigraph / the reference (medians); None when it could not be measured
     status: str             # "met", "missed", "needs PEERS=1", "not run"
+    spread: tuple | None = None     # (lowest, highest) of the same ratio taken round by round
 
 
-def judge(target, times, installed):
+def _ratio(target, times):
+    """minigraph / the target's reference in `times` ({system: seconds}), or None."""
+    others = [t for name, t in times.items() if name != "minigraph"]
+    if target.against == FASTEST:
+        return times["minigraph"] / min(others) if others else None
+    return times["minigraph"] / times[target.against] if target.against in times else None
+
+
+def spread(target, rounds):
+    """(lowest, highest) ratio over the rounds; rounds: {system: [seconds in round i]}, interleaved."""
+    n = min((len(v) for v in rounds.values()), default=0)
+    ratios = [_ratio(target, {name: v[i] for name, v in rounds.items()}) for i in range(n)]
+    ratios = [r for r in ratios if r is not None]
+    return (min(ratios), max(ratios)) if ratios else None
+
+
+def judge(target, times, installed, rounds=None):
     """The Verdict for one target. times: {system: seconds} of its row (None: the row did not run);
-    installed(system) says whether a peer can be imported here."""
+    installed(system) says whether a peer can be imported here; rounds: the per-round samples."""
     if not times or "minigraph" not in times:
         return Verdict(target, None, "not run")
-    mine = times["minigraph"]
-    if target.against == FASTEST:
-        others = [t for name, t in times.items() if name != "minigraph"]
-        ratio = mine / min(others) if others else None
-        if any(not installed(p) for p in PEERS):
-            return Verdict(target, ratio, "needs PEERS=1")
-    else:
-        if not installed(target.against):
-            return Verdict(target, None, "needs PEERS=1")
-        if target.against not in times:
-            return Verdict(target, None, "not run")
-        ratio = mine / times[target.against]
+    if target.against != FASTEST and not installed(target.against):
+        return Verdict(target, None, "needs PEERS=1")
+    ratio = _ratio(target, times)
     if ratio is None:
         return Verdict(target, None, "not run")
-    return Verdict(target, ratio, "met" if ratio <= target.bound else "missed")
+    band = spread(target, rounds) if rounds else None
+    if target.against == FASTEST and any(not installed(p) for p in PEERS):
+        return Verdict(target, ratio, "needs PEERS=1", band)
+    return Verdict(target, ratio, "met" if ratio <= target.bound else "missed", band)
 
 
-def table(targets, results, installed):
-    """Markdown: one line per target row with every system's median, the ratio and the verdict.
-    results: {row: {system: seconds}}."""
-    head = "| workload | " + " | ".join(SYSTEMS) + " | minigraph / reference | target | verdict |"
+def table(targets, results, installed, rounds=None):
+    """Markdown: one line per target row with every system's median, the ratio of the medians (with
+    its lowest-highest range round by round) and the verdict. results: {row: {system: seconds}};
+    rounds: {row: {system: [seconds per round]}}."""
+    head = "| workload | " + " | ".join(SYSTEMS) + " | minigraph / reference (per-round range) | target | verdict |"
     lines = [head, "|" + "---|" * (len(SYSTEMS) + 4)]
     verdicts = []
     for target in targets:
         times = results.get(target.row)
-        verdict = judge(target, times, installed)
+        verdict = judge(target, times, installed, (rounds or {}).get(target.row))
         verdicts.append(verdict)
         cells = []
         for system in SYSTEMS:
@@ -71,6 +83,8 @@ def table(targets, results, installed):
             else:
                 cells.append("—")
         ratio = "" if verdict.ratio is None else f"{verdict.ratio:.2f}x"
+        if verdict.spread:
+            ratio += f" ({verdict.spread[0]:.2f}-{verdict.spread[1]:.2f})"
         lines.append(f"| {target.row} | " + " | ".join(cells) + f" | {ratio} | {target.text()} | {verdict.status} |")
     return "\n".join(lines), verdicts
 

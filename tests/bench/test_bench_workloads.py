@@ -146,6 +146,15 @@ def test_fastest_other_uses_the_fastest_and_needs_the_peers():
     assert v.status == "needs PEERS=1" and v.ratio == pytest.approx(2 / 3)
 
 
+def test_per_round_range_compares_within_each_round():
+    t = targets.Target("row", targets.FASTEST, 1.0)
+    rounds = {"minigraph": [1.0, 4.0, 2.0], "numpy (hand)": [2.0, 2.0, 8.0], "jax": [4.0, 1.0, 1.0]}
+    times = {name: float(np.median(v)) for name, v in rounds.items()}
+    v = targets.judge(t, times, everything, rounds)
+    assert v.spread == (0.5, 4.0)           # round 1: 1/2; round 2: 4/1; round 3: 2/1
+    assert (v.ratio, v.status) == (2.0, "missed")  # the verdict is the medians' ratio: 2 / jax's 1
+
+
 def test_targets_against_a_missing_peer_or_row():
     t = targets.Target("row", "jax", 1.0)
     assert targets.judge(t, {"minigraph": 1.0, "numpy (hand)": 1.0}, no_peers).status == "needs PEERS=1"
@@ -158,6 +167,8 @@ def test_table_prints_each_ratio_next_to_its_target():
     text, verdicts = targets.table(ts, results, no_peers)
     poly_line = next(line for line in text.splitlines() if line.startswith("| poly "))
     assert "| 1.50x | <= 1.25x numba (hand) (call overhead) | missed |" in poly_line
+    text, _ = targets.table(ts, results, no_peers, {"poly": {"minigraph": [3, 4], "numba (hand)": [2, 2]}})
+    assert "| 1.50x (1.50-2.00) | <= 1.25x numba (hand) (call overhead) | missed |" in text
     assert "3.000 ms" in poly_line and "not installed" in poly_line
     scan_line = next(line for line in text.splitlines() if line.startswith("| scan "))
     assert scan_line.endswith("| <= 1x jax | needs PEERS=1 |")
