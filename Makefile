@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 SUBMISSIONS ?= autograder/samples/submitted
 JOBS ?= $(shell nproc)
 
-.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench clean binder-badge \
+.PHONY: install test test-fast test-gpu e2e chromium course release autograde feedback export lab bench bench-notebooks clean binder-badge \
 	postgres dask-certs exchange-release collect-and-grade exchange-feedback
 
 # Byte-compiled once here, for every process after: graded kernels and test children run with
@@ -94,10 +94,20 @@ lab: install
 	@test -f release/welcome.ipynb || cp binder/welcome.ipynb release/welcome.ipynb
 	$(VENV)/bin/jupyter lab --notebook-dir=release
 
-## bench: minigraph (numba) vs numpy, hand-written numba, and JAX/PyTorch CPU (PEERS=1 installs them)
+## bench: minigraph (numba) vs numpy, hand-written numba, and JAX/PyTorch CPU (PEERS=1 installs them),
+## each ratio next to its issue-#20 target. Without PEERS=1 the peers' columns say "not installed".
+## THREADS=n gives every system n threads (default: all cores).
+# torch==2.13.0 resolves to the local +cpu wheel (pip's find-links); the check refuses the CUDA build.
+PEER_PINS := jax==0.10.2 jaxlib==0.10.2 torch==2.13.0
 bench: install
-	@if [ "$(PEERS)" = 1 ]; then $(PY) -m pip install --quiet torch==2.13.0 jax jaxlib; fi
-	$(PY) bench/run.py
+	@if [ "$(PEERS)" = 1 ]; then $(PY) -m pip install --quiet $(PEER_PINS) && $(PY) -c "import sys, torch; \
+	  sys.exit(None if torch.__version__.endswith('+cpu') else 'make bench: torch ' + torch.__version__ + \
+	  ' is not the +cpu build: pip install torch==2.13.0+cpu (download.pytorch.org/whl/cpu)')"; fi
+	BENCH_THREADS=$(THREADS) $(PY) bench/run.py
+
+## bench-notebooks: every course notebook's full run under auto (empty, warm cache), numba, numpy (10-20 min)
+bench-notebooks: install
+	$(PY) bench/notebooks.py
 
 clean:
 	rm -rf $(VENV) release .build .pytest_cache .hypothesis

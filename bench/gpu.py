@@ -65,7 +65,8 @@ def bandwidth(n, repeats=20):
 
 Transfers = numba_cuda.STORAGE
 
-WORKLOADS = [w for w in cpu_bench.WORKLOADS if "1e4" not in w[0] and "N=400 " not in w[0]] if cpu_bench else []
+# The course workloads of issue 10; the scan and SVI rows have not been tried on the GPU backend.
+WORKLOADS = [w for w in cpu_bench.WORKLOADS[:6] if "1e4" not in w[0] and "N=400 " not in w[0]] if cpu_bench else []
 SMALL = [("a**2+2ab+b**2, n=100", lambda: cpu_bench.poly(100)),
          ("logreg step N=20 D=7", lambda: cpu_bench.logistic(20, 7))]
 
