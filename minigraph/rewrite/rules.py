@@ -7,7 +7,8 @@ from ..ops.dot import dot
 from ..ops.elemwise import expm1, log1p, softplus, sigmoid, sqr, sqrt
 from ..ops.nnet import Softmax, log_softmax
 from ..ops.reduce import Reduce
-from ..ops.basic import DimShuffle, dimshuffle
+from ..ops.basic import DimShuffle, Shape, dimshuffle, shape
+from ..ops.elemwise import Elemwise
 from ..ops.shape import Alloc
 from . import algebra
 from .algebra import negated, number
@@ -86,3 +87,22 @@ def merge_dimshuffles(var):
 
 
 register("canonicalize", "merge_dimshuffles", merge_dimshuffles)
+
+
+def shape_of_elemwise(var):
+    """shape(elemwise(x, ...)) -> shape(x), for an input x of the output's rank broadcasting nowhere
+    (all such inputs must agree, and the elementwise node still checks that they do where it is
+    computed). It makes the cost's 1/N independent of the cost, so that the gradient's loop can run
+    in row blocks together with the forward product (numba_cpu/rowblock.py)."""
+    node = var.owner
+    if not isinstance(node.op if node else None, Shape):
+        return None
+    inner = node.inputs[0].owner
+    if not isinstance(inner.op if inner else None, Elemwise) or any(inner.outputs[0].broadcastable):
+        return None
+    ndim = inner.outputs[0].ndim
+    same = [i for i in inner.inputs if i.ndim == ndim and not any(i.broadcastable)]
+    return shape(same[0]) if same and ndim else None
+
+
+register("canonicalize", "shape_of_elemwise", shape_of_elemwise)
