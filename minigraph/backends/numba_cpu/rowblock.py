@@ -100,7 +100,8 @@ def _find(ctx, k, backward):
     """The region ending at ctx.order[k] (a product X.T @ g), or None."""
     x_var, g_var = _transpose_of(backward.inputs[0]), backward.inputs[1]
     dtype = backward.outputs[0].dtype
-    if x_var is None or not ctx.val(x_var).flat or ctx.val(x_var).array is None or x_var.ndim != 2 or any(x_var.broadcastable) or not _is_row_vector(g_var) \
+    known = ctx.vals.get(id(x_var)) if x_var is not None else None     # X: a kernel input (C-contiguous)
+    if known is None or not known.flat or known.array is None or x_var.ndim != 2 or any(x_var.broadcastable) or not _is_row_vector(g_var) \
             or dtype not in ("float32", "float64") or x_var.dtype != dtype or g_var.dtype != dtype:
         return None
     order = ctx.order
