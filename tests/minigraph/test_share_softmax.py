@@ -42,3 +42,19 @@ def test_a_softmax_alone_is_left_as_it_is():
     f = function([z], T.nnet.softmax(z) * 2)
     assert softmaxes(f) == [False]
     np.testing.assert_allclose(f(np.zeros((2, 4))), np.full((2, 4), 0.5))
+
+
+@pytest.mark.parametrize("shape", [(1797, 10), (1, 1), (3, 1), (0, 4), (2, 300)])
+@pytest.mark.parametrize("log", [False, True])
+def test_softmax_passes_equal_the_one_loop_version(shape, log):
+    """numba_cpu/rows.py (what kernels call) against runtime.softmax_rows (what they called)."""
+    from minigraph.backends.numba_cpu.rows import softmax_rows_passes
+    from minigraph.backends.numba_cpu.runtime import softmax_rows
+    x = np.random.default_rng(1).normal(size=shape) * 50
+    if x.size:
+        x[0, 0] = 800.0                          # exp would overflow without the shift
+    np.testing.assert_array_equal(softmax_rows_passes(x, log), softmax_rows(x, log))
+    x32 = x.astype(np.float32)
+    got = softmax_rows_passes(x32, log)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, softmax_rows(x32, log), rtol=1e-6, atol=1e-12)   # (x - lse cancels near 0)

@@ -26,6 +26,7 @@ from numba import njit, prange
 from minigraph.backends.numba_common import nan_max, nan_min
 from minigraph.backends.numba_math import vexp, vexpm1, vlog, vlog1p, vtanh, vsigmoid, vsoftplus
 from minigraph.backends.numba_cpu.runtime import softmax_rows, logdet, hugepages
+from minigraph.backends.numba_cpu.rows import softmax_rows_passes
 from minigraph.backends.numba_cpu.emit_random import random_next_state, RANDOM_DRAWS_uniform, \
     RANDOM_DRAWS_normal, RANDOM_DRAWS_binomial, RANDOM_DRAWS_random_integers
 """
