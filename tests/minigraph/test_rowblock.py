@@ -98,3 +98,25 @@ def test_shape_of_a_broadcast_elementwise_is_left_alone():
     g = function([m, row], (m * row).shape)   # m broadcasts nowhere: its shape is the result's
     assert [v.name for v in shapes_of(g.graph)] == ["m"]
     np.testing.assert_array_equal(g(np.ones((3, 5)), np.ones((1, 5))), [3, 5])
+
+
+def test_a_square_step_reading_w_per_row_is_not_blocked():
+    """With N == D, g may read w elementwise next to the rows: w must not be cut into blocks."""
+    rng = np.random.default_rng(3)
+    x, w = T.dmatrix("x"), T.dvector("w")
+    g = T.tanh(T.dot(x, w)) * w
+    values = [rng.normal(size=(900, 900)), rng.normal(size=900)]
+    fast, ref = (function([x, w], [T.dot(x.T, g), g], backend=b) for b in ("numba", "numpy"))
+    assert "v0_b" not in fast.source()
+    for got, want in zip(fast(*values), ref(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_x_t_x_w_runs_in_one_pass():
+    """g may be the forward product itself: X.T @ (X @ w)."""
+    rng = np.random.default_rng(4)
+    x, w = T.dmatrix("x"), T.dvector("w")
+    fast, ref = (function([x, w], T.dot(x.T, T.dot(x, w)), backend=b) for b in ("numba", "numpy"))
+    values = [rng.normal(size=(2001, 700)), rng.normal(size=700)]
+    assert "np.dot(v0_b.T" in fast.source()
+    np.testing.assert_allclose(fast(*values), ref(*values), rtol=1e-10, atol=1e-10)

@@ -47,10 +47,9 @@ class Region:
         computed_ids = {id(v) for v in computed}
         # Vectors of N rows read in the region but computed before it: sliced per block.
         rows = []
-        for node in [self.forward] + self.nodes:
+        for node in self.nodes:
             for i in node.inputs:
-                if _is_row_vector(i) and id(i) not in computed_ids and i is not w_var and \
-                        not any(i is r for r in rows):
+                if _is_row_vector(i) and id(i) not in computed_ids and not any(i is r for r in rows):
                     rows.append(i)
         # Values the rest of the kernel reads: written block by block into full arrays.
         needed = [v for v in computed if id(v) in ctx.outputs or
@@ -131,6 +130,8 @@ def _find(ctx, k, backward):
             if id(i) in after_forward and id(i) not in members:
                 return None
     if id(g_var) not in members or isinstance(g_var, Constant):
+        return None
+    if any(i is forward.inputs[1] for n in nodes for i in n.inputs):   # w read by rows (N == D): whole
         return None
     return Region(forward, nodes, backward)
 
