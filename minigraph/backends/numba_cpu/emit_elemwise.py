@@ -54,9 +54,21 @@ def emit_elemwise(ctx, node):
     # inside that loop instead of being stored.
     users = ctx.users.get(id(out), [])
     emitter = len(users) == 1 and emitter_for(users[0].op)
-    if id(out) in ctx.outputs or not (emitter is emit_reduce or (
+    if id(out) in ctx.outputs or not ((emitter is emit_reduce and not _vector_math(elem, out)) or (
             emitter is emit_elemwise and users[0].outputs[0].broadcastable == out.broadcastable)):
         ctx.array(out)
+
+
+_MATH_CALL = re.compile(r"\b(%s)\(" % "|".join(numba_math.REPLACES.values()))
+
+
+def _vector_math(elem, out):
+    """Whether the element's code calls exp, log, tanh...: then it is stored, in a loop LLVM
+    vectorizes, before a reduction reads it. Inlined, the sum's accumulator (a chain of additions
+    LLVM may not reorder) keeps the whole loop scalar: MLP 2-4-1's cross-entropy mean took 0.19 ms
+    per step inlined against 0.105 ms stored (N=1000, one core)."""
+    lines, expr = elem(["0"] * out.ndim)
+    return bool(_MATH_CALL.search("\n".join(lines + [expr])))
 
 
 @register(DimShuffle)

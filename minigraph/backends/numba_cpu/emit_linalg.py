@@ -27,4 +27,4 @@ def emit_dot(ctx, node):
 def emit_softmax(ctx, node):
     (x,), out = node.inputs, node.outputs[0]
     rows = f"np.ascontiguousarray({ctx.array_as(x, out.dtype)})" + (".reshape((1, -1))" if x.ndim == 1 else "")
-    ctx.assign(out, f"softmax_rows({rows}, {node.op.log})" + (".reshape(-1)" if x.ndim == 1 else ""), new=True)
+    ctx.assign(out, f"softmax_rows_passes({rows}, {node.op.log})" + (".reshape(-1)" if x.ndim == 1 else ""), new=True)

@@ -1,0 +1,164 @@
+"""Row blocks: a forward product X @ w, the elementwise work on its rows, and the gradient's product
+X.T @ g, run together block of rows by block of rows, so the big matrix X is read from memory once.
+
+    t = X @ w;  g = f(t, y, ...) elementwise;  X.T @ g        (a logistic-regression step)
+    ->  for each block of rows b:  t_b = X_b @ w;  g_b = f(t_b, y_b, ...);  acc += X_b.T @ g_b
+
+Both products are matrix-vector products bound by memory bandwidth: done one after the other
+they read X twice (numpy, JAX and PyTorch all do). Blocked, X_b is still in the cache when the
+second product reads it. Measured on this 2-core machine, N=20000 D=784: 0.62-0.83x the time of
+the same step in numpy (whose elementwise part is under 0.5 ms of its 14 ms); blocks of 32, 128 or
+512 rows were within noise of each other, so a block is about 256 kB of X.
+
+`schedule(ctx)` is ctx.order with each such region replaced by one `Region` step, which
+codegen.generate emits with the nodes' own emitters, inside the loop over blocks.
+"""
+from ...graph import Constant
+from ...ops.basic import DimShuffle
+from ...ops.dot import Dot
+from ...ops.elemwise import Elemwise
+
+BLOCK_BYTES = 1 << 18        # X's rows per block: about 256 kB of them
+ONE_BLOCK_BELOW = 1 << 19    # elements of X (4 MB): it stays in the cache anyway, one block
+
+
+def _transpose_of(var):
+    node = var.owner
+    if node is not None and isinstance(node.op, DimShuffle) and node.op.new_order == (1, 0):
+        return node.inputs[0]
+    return None
+
+
+def _is_row_vector(var):
+    return var.ndim == 1 and not var.broadcastable[0]
+
+
+class Region:
+    """forward: the node X @ w; nodes: elementwise nodes on its rows, in order; backward: X.T @ g."""
+
+    def __init__(self, forward, nodes, backward):
+        self.forward, self.nodes, self.backward = forward, nodes, backward
+
+    def emit(self, ctx, emit_node):
+        x_var, w_var = self.forward.inputs
+        t_var, g_var, out = self.forward.outputs[0], self.backward.inputs[1], self.backward.outputs[0]
+        inside = {id(n) for n in self.nodes} | {id(self.backward)}
+        computed = [t_var] + [n.outputs[0] for n in self.nodes]
+        computed_ids = {id(v) for v in computed}
+        # Vectors of N rows read in the region but computed before it: sliced per block.
+        rows = []
+        for node in self.nodes:
+            for i in node.inputs:
+                if _is_row_vector(i) and id(i) not in computed_ids and not any(i is r for r in rows):
+                    rows.append(i)
+        # Values the rest of the kernel reads: written block by block into full arrays.
+        needed = [v for v in computed if id(v) in ctx.outputs or
+                  any(id(u) not in inside for u in ctx.users.get(id(v), []))]
+        x, w = ctx.array(x_var), ctx.array(w_var)
+        n, d = f"{x}.shape[0]", f"{x}.shape[1]"
+        ctx.emit(f"if {d} != {w}.shape[0]: {ctx.fail(self.forward)}")
+        saved = {id(v): ctx.vals[id(v)] for v in [x_var] + rows}
+        names = [ctx.array(r) for r in rows]
+        for r, name in zip(rows, names):
+            ctx.emit(f"if {name}.shape[0] != {n}: {ctx.fail(self.backward)}")
+        step, lo, hi, acc = ctx.fresh("rows"), ctx.fresh("lo"), ctx.fresh("hi"), ctx.fresh("o")
+        full = {id(v): ctx.fresh("o") for v in needed}
+        ctx.emit(f"{step} = max({n}, 1) if {n} * {d} < {ONE_BLOCK_BELOW} else max(8, {BLOCK_BYTES // 8} // max({d}, 1))",
+                 f"{acc} = np.zeros({d}, dtype={_np(out.dtype)})",
+                 *[f"{full[id(v)]} = np.empty({n}, dtype={_np(v.dtype)})" for v in needed])
+        outer, ctx.lines = ctx.lines, []
+        try:
+            ctx.emit(f"{hi} = min({lo} + {step}, {n})")
+            ctx.emit(f"{x}_b = {x}[{lo}:{hi}]")
+            ctx._array_val(x_var, f"{x}_b")
+            for r, name in zip(rows, names):
+                ctx.emit(f"{name}_b = {name}[{lo}:{hi}]")
+                ctx._array_val(r, f"{name}_b")
+            ctx.assign(t_var, f"np.dot({x}_b, {w})", new=True)
+            for node in self.nodes:
+                emit_node(ctx, node)
+            for v in needed:
+                ctx.emit(f"{full[id(v)]}[{lo}:{hi}] = {ctx.array(v)}")
+            ctx.emit(f"{acc} += np.dot({x}_b.T, {ctx.array(g_var)})")
+            body = ctx.lines
+        finally:
+            ctx.lines = outer
+            ctx.vals.update(saved)
+        ctx.emit(f"for {lo} in range(0, {n}, {step}):", *["    " + line for line in body])
+        for v in needed:
+            ctx._array_val(v, full[id(v)], flat=True)
+        ctx._array_val(out, acc, flat=True)
+        ctx.uses_blas = True
+
+
+def _np(dtype):
+    return "np.bool_" if dtype == "bool" else f"np.{dtype}"
+
+
+def _find(ctx, k, backward):
+    """The region ending at ctx.order[k] (a product X.T @ g), or None."""
+    x_var, g_var = _transpose_of(backward.inputs[0]), backward.inputs[1]
+    dtype = backward.outputs[0].dtype
+    known = ctx.vals.get(id(x_var)) if x_var is not None else None     # X: a kernel input (C-contiguous)
+    if known is None or not known.flat or known.array is None or x_var.ndim != 2 or any(x_var.broadcastable) or not _is_row_vector(g_var) \
+            or dtype not in ("float32", "float64") or x_var.dtype != dtype or g_var.dtype != dtype:
+        return None
+    order = ctx.order
+    start = next((j for j in range(k) if isinstance(order[j].op, Dot) and order[j].inputs[0] is x_var
+                  and order[j].inputs[1].ndim == 1 and order[j].inputs[1].dtype == dtype), None)
+    if start is None:
+        return None
+    forward = order[start]
+    after_forward = {id(forward.outputs[0])}          # values that depend on the forward product
+    nodes = []
+    for node in order[start + 1:k]:
+        reads = [i for i in node.inputs if id(i) in after_forward]
+        if not reads:
+            continue
+        out = node.outputs[0]
+        after_forward.update(id(o) for o in node.outputs)
+        rowwise = isinstance(node.op, Elemwise) and _is_row_vector(out) and id(out) not in ctx.inplace and \
+            all(id(i) in after_forward or i.ndim == 0 or all(i.broadcastable) or _is_row_vector(i)
+                for i in node.inputs)
+        if rowwise:
+            nodes.append(node)
+    members = {id(forward.outputs[0])} | {id(n.outputs[0]) for n in nodes}
+    # Every value the region reads must be its own or independent of the forward product (a node
+    # that is not rowwise but depends on it, a mean over the rows say, cannot run inside a block).
+    for node in nodes + [backward]:
+        for i in node.inputs:
+            if id(i) in after_forward and id(i) not in members:
+                return None
+    if id(g_var) not in members or isinstance(g_var, Constant):
+        return None
+    if any(i is forward.inputs[1] for n in nodes for i in n.inputs):   # w read by rows (N == D): whole
+        return None
+    return Region(forward, nodes, backward)
+
+
+def schedule(ctx):
+    """ctx.order as steps: nodes, and Regions in place of the nodes they run. Within a region's
+    span, nodes independent of the forward product go before it, the others after it."""
+    order, steps, k = ctx.order, list(ctx.order), 0
+    for k in range(len(order) - 1, -1, -1):
+        node = order[k]
+        if not isinstance(node.op, Dot) or node not in steps:
+            continue
+        region = _find(ctx, k, node)
+        if region is None or any(n not in steps for n in [region.forward] + region.nodes):
+            continue
+        first, last = steps.index(region.forward), steps.index(node)
+        span = steps[first:last + 1]
+        taken = {id(n) for n in [region.forward, node] + region.nodes}
+        depends = {id(o) for n in [region.forward] + region.nodes for o in n.outputs}
+        before, later = [], []
+        for n in span:
+            if id(n) in taken:
+                continue
+            if any(id(i) in depends for i in n.inputs):
+                depends.update(id(o) for o in n.outputs)
+                later.append(n)
+            else:
+                before.append(n)
+        steps[first:last + 1] = before + [region] + later
+    return steps
