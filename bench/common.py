@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 # threads of one system's BLAS (numpy's, or the copy numba calls) took the cores from the next
 # system: every BLAS-heavy workload ran up to 2x slower than measured alone. Sleep at once instead.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# The same for OpenMP (PyTorch's threads, numba's omp layer): spinning after a step, they slowed
+# whichever system ran next in the rotation by 1.2-1.3x (measured on the logreg row).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # BENCH_THREADS=n (make bench THREADS=n) gives every system n threads: numpy's BLAS, numba's parallel
 # loops (minigraph's and the hand-written ones), XLA and PyTorch. Set before they load. On this shared
