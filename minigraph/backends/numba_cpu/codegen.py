@@ -176,10 +176,11 @@ class Context:
         """A new array `o = expr` holds var's value; `scalar`: expr is a number (numba gives a
         scalar where numpy gives a 0-d array), so it is wrapped in one. new: expr makes a new
         C-contiguous array (not a view); otherwise it may be a view of the arrays `reads`."""
-        if scalar:
-            expr = f"np.full((), {expr}, dtype={np_dtype(var.dtype)})"
         name = self.fresh("o")
-        self.emit(f"{name} = {expr}")
+        if scalar:      # not np.full((), ...): its implementation is one more compile, 0.1 s cold
+            self.emit(f"{name} = np.empty((), dtype={np_dtype(var.dtype)})", f"{name}[()] = {expr}")
+        else:
+            self.emit(f"{name} = {expr}")
         self._array_val(var, name, flat=new or scalar)
         if not (new or scalar):       # (an array's code may be a view of a name: `v0.T`)
             self.views[name] = self.bases(r.split(".")[0] for r in reads)
