@@ -1,9 +1,13 @@
 """What keeps the numba backend's compile time down must not cost run time or change results:
 the math helpers are compiled once per process (not retyped at every call site) yet still inlined
 and vectorized by LLVM; `hugepages` (an intrinsic written into the kernel) still advises the
-kernel's large arrays; 0-d results made without np.full hold the same values."""
+kernel's large arrays; 0-d results made without np.full hold the same values. Also: the BLAS
+the kernels call keeps the thread limit a notebook set before it was loaded."""
+import os
 import re
+import subprocess
 import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -88,3 +92,31 @@ def test_zero_d_results_are_filled_as_the_reference_fills_them():
     for got, want in zip(fast(v), reference(v)):
         assert np.asarray(got).dtype == np.asarray(want).dtype and np.ndim(got) == np.ndim(want) == 0
         assert got == want
+
+
+def test_blas_that_kernels_call_gets_the_thread_limit_set_before_it_was_loaded(tmp_path):
+    """A notebook limits BLAS to one thread before numba has loaded scipy's OpenBLAS (the one its
+    np.dot calls): the first kernel brings that library to the same limit (numpy's stays)."""
+    pytest.importorskip("threadpoolctl")
+    code = textwrap.dedent("""
+        import sys, numpy as np
+        from threadpoolctl import threadpool_info, threadpool_limits
+        threadpool_limits(1)
+        assert "scipy.linalg" not in sys.modules
+        import minigraph.tensor as T
+        from minigraph import function
+        a, b = T.dmatrix("a"), T.dmatrix("b")
+        f = function([a, b], T.dot(a, b), backend="numba")
+        x = np.arange(6.0).reshape(2, 3)
+        assert np.array_equal(f(x, x.T), x @ x.T)
+        print(sorted((pool["filepath"].split("/")[-2], pool["num_threads"]) for pool in threadpool_info()
+                     if pool["user_api"] == "blas"))
+    """)
+    env = dict(os.environ, MINIGRAPH_CACHE_DIR=str(tmp_path / "mg"), NUMBA_CACHE_DIR=str(tmp_path / "nb"),
+               OPENBLAS_NUM_THREADS="")
+    env.pop("OPENBLAS_NUM_THREADS")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    pools = eval(out.stdout.strip().splitlines()[-1])
+    assert any("scipy" in name and "numpy" not in name for name, _ in pools), pools   # scipy's was loaded
+    assert all(threads == 1 for _, threads in pools), pools

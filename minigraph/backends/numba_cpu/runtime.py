@@ -43,6 +43,24 @@ def configure():
                                          numba.config.NUMBA_NUM_THREADS)))
 
 
+@functools.cache
+def match_blas_threads():
+    """numba's np.dot and LAPACK calls go to scipy's OpenBLAS, a second library next to numpy's,
+    which numba loads at its first compile. A notebook's `threadpool_limits(1)` (SVI 2 has one)
+    runs before that and never reaches it: its kernels then ran BLAS on two threads that fought
+    for the cores, the SVI GP step in 15-40 ms instead of 3.6 ms (numpy: 8.6 ms). So when the
+    first kernel is loaded, scipy's BLAS gets numpy's BLAS thread count (about 10 ms, once)."""
+    try:           # lazy: scipy.linalg takes 0.3 s to import (numba imports it anyway, at its first compile)
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls)
+        from threadpoolctl import threadpool_info, threadpool_limits     # comes with scikit-learn
+    except ImportError:
+        return
+    numpy_blas = [pool["num_threads"] for pool in threadpool_info()
+                  if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+    if numpy_blas:
+        threadpool_limits(limits=min(numpy_blas), user_api="blas")
+
+
 @intrinsic
 def hugepages(typingctx, array):
     """Ask Linux for 2 MiB pages for a large new array, as numpy does for its own: the first
