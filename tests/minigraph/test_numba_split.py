@@ -59,6 +59,7 @@ def test_split_kernel_gives_the_bits_of_the_single_kernel_and_the_reference(monk
     assert "def p0_kernel" not in whole_f.source()
     whole = _run(whole_f, *whole_wb, X, y)
     monkeypatch.setattr(split, "PART_LINES", 6)
+    monkeypatch.setattr(split, "SPLIT_ABOVE", 0)
     parts_f, *parts_wb = _step("numba", blas=not parallel)
     source = parts_f.source()
     assert "def p0_kernel(" in source and "def p3_kernel(" in source and source.count("p1_kernel(") == 2
@@ -75,6 +76,7 @@ def test_split_kernel_gives_the_bits_of_the_single_kernel_and_the_reference(monk
 
 def test_split_kernel_raises_the_numpy_backends_error_and_changes_nothing(monkeypatch):
     monkeypatch.setattr(split, "PART_LINES", 3)
+    monkeypatch.setattr(split, "SPLIT_ABOVE", 0)
     u, q = T.dvector("u"), T.dmatrix("q")
     acc = shared(np.zeros(3), name="acc")
     outputs, updates = [T.dot(q, u).sum(), u + u[::-1]], [(acc, acc + (u * 2)[:3])]
@@ -90,7 +92,8 @@ def test_split_kernel_raises_the_numpy_backends_error_and_changes_nothing(monkey
     np.testing.assert_array_equal(acc.get_value(), before)       # a failed call updates nothing
 
 
-def test_parts_pass_exactly_what_later_code_reads():
+def test_parts_pass_exactly_what_later_code_reads(monkeypatch):
+    monkeypatch.setattr(split, "SPLIT_ABOVE", 0)
     lines = ["a = x + 1", "b = a * 2", "c = 0", "for i in range(3):", "    c += i", "d = b + c", "e = d * x"]
     source = split.function_source("kernel", ["x"], lines, ["e", "a"], False, part_lines=2)
     tree = ast.parse(source)
@@ -102,3 +105,10 @@ def test_parts_pass_exactly_what_later_code_reads():
     namespace = {"njit": lambda **flags: (lambda fn: fn)}
     exec(source, namespace)
     assert namespace["kernel"](2) == (((3 * 2) + 3) * 2, 3)
+
+
+def test_only_a_long_body_is_split():
+    lines = [f"a{k} = x + {k}" for k in range(split.SPLIT_ABOVE)]
+    assert "p0_kernel" not in split.function_source("kernel", ["x"], lines, ["a0"], False)
+    longer = split.function_source("kernel", ["x"], lines + ["b = a1 + a2"], ["b"], False)
+    assert "def p0_kernel(" in longer and longer.count("def ") == len(lines) // split.PART_LINES + 2

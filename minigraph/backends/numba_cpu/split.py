@@ -8,17 +8,22 @@ at a time, and LLVM's later pass over the linked module sees code that is alread
 Measured numbers are in PART_LINES's comment.
 
 What is left: the kernel that calls the parts links their code into its own module, and LLVM
-optimizes and compiles all of it once more (about 9 of those 38 s).
+optimizes and compiles all of it once more (about 9 s of the GP step's 38 s, below).
 
 The parts hold the very lines the single function held, in the same order, so results are the
 same bits; a failed shape check raises the same ValueError from inside its part."""
 import ast
 
-# Lines of kernel body per part. The SVI GP step's compile (numba's own CPU seconds, summed over
-# the functions it compiled): one function 65 s; parts of 60 lines 39 s, 120 lines 38 s, 250
-# lines 40 s; its step then runs at the same speed (59 ms both). A short kernel stays one
-# function: each extra njit function costs about 0.05 s (the logistic-regression step is 60 lines).
+# Only a body of more than SPLIT_ABOVE lines is split, into parts of PART_LINES lines. numba's
+# compile (CPU seconds, summed over the functions it compiled) grows faster than the length:
+#   SVI GP step, 945 lines: one function 65 s; parts of 60 lines 39 s, 120 lines 38 s, 250 lines
+#   40 s (load 3); on a quieter machine parts of 120 lines 32 s, of 300 lines 47 s. The step then
+#   runs at the same speed (2.4-2.6 ms).
+#   SVI 1's 17 kernels of 80-290 lines: 42 s unsplit, 61 s split into 120-line parts (the
+#   relinking costs more than the parts save at that size).
+# Each extra njit function also costs about 0.05 s (the logistic-regression step is 60 lines).
 PART_LINES = 120
+SPLIT_ABOVE = 600
 
 
 def _names(statements):
@@ -63,7 +68,7 @@ def function_source(name, params, lines, results, parallel, part_lines=None):
     `return (*results,)`, compiled by numba with parallel loops or not; split into parts if long.
     Only parts with a `prange` loop are marked parallel (numba warns about the others)."""
     part_lines = part_lines or PART_LINES
-    chunks = _chunks(lines, part_lines) if len(lines) > part_lines else []
+    chunks = _chunks(lines, part_lines) if len(lines) > max(part_lines, SPLIT_ABOVE) else []
     if len(chunks) < 2:
         body = "".join(f"    {line}\n" for line in lines)
         return f"\n\n{_decorator(parallel)}def {name}({', '.join(params)}):\n{body}    return {_tuple(results)}\n"
