@@ -13,6 +13,12 @@ Method (classic range reduction; the constants are derived below, not copied fro
   tanh: -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x: no overflow, exact near 0.
 Accuracy: within 4 units in the last place of numpy's results (tests/minigraph/test_numba_math.py).
 The GPU backend keeps `math.*`: there the hardware's own functions are fast.
+
+Compile cost: each function is compiled once per process (and cached on disk), and `forceinline`
+has LLVM inline it into the loops that call it, which then vectorize as before. numba's own
+`inline="always"` (used before) retyped and relowered the whole body at every call site: the
+logistic-regression step's cold compile took 4.1-5.4 s with it, 3.0-3.7 s without (3 interleaved
+rounds, load 3), and a tanh/exp/log1p/sigmoid loop on 1797x100 runs no slower (5.6 vs 6.8 ms).
 """
 import math
 import struct
@@ -68,7 +74,7 @@ def _pow2(k):                           # 2.0 ** k for -1022 <= k <= 1024 (1024 
     return _bits_to_float((k + 1023) << 52)
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vexp(x):
     x = float(x)
     c = x if x > -746.0 else -746.0     # beyond these e^x rounds to 0 or inf; NaN goes to -746
@@ -80,7 +86,7 @@ def vexp(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vexpm1(x):
     x = float(x)
     c = x if x > -50.0 else -50.0       # e^-50 - 1 rounds to -1
@@ -94,7 +100,7 @@ def vexpm1(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vlog(x):
     x = float(x)
     scaled = x * 18014398509481984.0 if x < TINY else x       # subnormals: times 2^54
@@ -115,7 +121,7 @@ def vlog(x):
     return y if x == x else x
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vlog1p(x):
     x = float(x)
     u = 1.0 + x
@@ -124,7 +130,7 @@ def vlog1p(x):
     return x if u == 1.0 else y
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vtanh(x):
     x = float(x)
     e = vexpm1(-2.0 * abs(x))
@@ -132,14 +138,14 @@ def vtanh(x):
     return y if x >= 0.0 else (-y if x < 0.0 else x)
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vsigmoid(x):                        # e^-|x| cannot overflow
     e = vexp(-abs(float(x)))
     s = 1.0 / (1.0 + e)
     return s if x >= 0 else e * s
 
 
-@njit(inline="always", error_model="numpy", cache=True)
+@njit(forceinline=True, error_model="numpy", cache=True)
 def vsoftplus(x):                       # log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
     x = float(x)
     return (x if x > 0.0 else 0.0) + vlog1p(vexp(-abs(x)))

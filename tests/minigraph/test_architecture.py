@@ -21,9 +21,9 @@ FLOORS = {
     "minigraph.symbolic": 5, "minigraph.sympy_bridge": 5, "minigraph.sandbox": 5, "minigraph.ifelse": 5, "minigraph": 5,
 }
 # Imports allowed inside functions: heavy dependencies only some uses need (numba.cuda; sympy; matplotlib
-# for printing.pydotprint).
+# for printing.pydotprint; scipy's BLAS and threadpoolctl when the first numba kernel is loaded).
 LAZY_ALLOWED = ("minigraph.backends.numba_cuda", "minigraph.sympy_bridge", "numba.cuda", "sympy", "matplotlib",
-                "matplotlib.pyplot")
+                "matplotlib.pyplot", "scipy.linalg.cython_blas", "threadpoolctl")
 
 
 def module_name(path):

@@ -43,24 +43,46 @@ def configure():
                                          numba.config.NUMBA_NUM_THREADS)))
 
 
+@functools.cache
+def match_blas_threads():
+    """numba's np.dot and LAPACK calls go to scipy's OpenBLAS, a second library next to numpy's,
+    which numba loads at its first compile. A notebook's `threadpool_limits(1)` (SVI 2 has one)
+    runs before that and never reaches it: its kernels then ran BLAS on two threads that fought
+    for the cores, the SVI GP step in 15-40 ms instead of 3.6 ms (numpy: 8.6 ms). So when the
+    first kernel is loaded, scipy's BLAS gets numpy's BLAS thread count (about 10 ms, once)."""
+    try:           # lazy: scipy.linalg takes 0.3 s to import (numba imports it anyway, at its first compile)
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls)
+        from threadpoolctl import threadpool_info, threadpool_limits     # comes with scikit-learn
+    except ImportError:
+        return
+    numpy_blas = [pool["num_threads"] for pool in threadpool_info()
+                  if pool["user_api"] == "blas" and "numpy" in pool["filepath"]]
+    if numpy_blas:
+        threadpool_limits(limits=min(numpy_blas), user_api="blas")
+
+
 @intrinsic
-def _madvise_hugepage(typingctx, address, length):
-    """madvise(address, length, MADV_HUGEPAGE), the C library's, called from compiled code."""
-    def codegen(context, builder, sig, args):
-        fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(8).as_pointer(), ir.IntType(64), ir.IntType(32)])
-        fn = builder.module.globals.get("madvise") or ir.Function(builder.module, fnty, "madvise")
-        address = builder.inttoptr(args[0], ir.IntType(8).as_pointer())
-        return builder.sext(builder.call(fn, [address, args[1], ir.Constant(ir.IntType(32), 14)]), ir.IntType(64))
-    return numba.types.intp(numba.types.uintp, numba.types.uintp), codegen
-
-
-@njit
-def hugepages(a):
+def hugepages(typingctx, array):
     """Ask Linux for 2 MiB pages for a large new array, as numpy does for its own: the first
-    write into an 80 MB array otherwise takes 20,000 page faults, which cost more than the loop."""
-    if a.nbytes >= 1 << 22:
-        start = (a.ctypes.data + 4095) & ~4095
-        _madvise_hugepage(start, ((a.ctypes.data + a.nbytes) & ~4095) - start)
+    write into an 80 MB array otherwise takes 20,000 page faults, which cost more than the loop.
+    madvise(MADV_HUGEPAGE) on the array's whole pages when it has 4 MiB or more.
+    An intrinsic, not an njit function: one of those is compiled per array type a kernel makes,
+    about 0.07 s each in a cold compile; this is written straight into the kernel."""
+    def codegen(context, builder, sig, args):
+        intp = context.get_value_type(numba.types.intp)
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        address = builder.ptrtoint(ary.data, intp)
+        nbytes = builder.mul(ary.nitems, ary.itemsize)
+        page = ir.Constant(intp, ~4095)
+        start = builder.and_(builder.add(address, ir.Constant(intp, 4095)), page)
+        end = builder.and_(builder.add(address, nbytes), page)
+        with builder.if_then(builder.icmp_signed(">=", nbytes, ir.Constant(intp, 1 << 22))):
+            fnty = ir.FunctionType(ir.IntType(32), [ir.IntType(8).as_pointer(), intp, ir.IntType(32)])
+            fn = builder.module.globals.get("madvise") or ir.Function(builder.module, fnty, "madvise")
+            builder.call(fn, [builder.inttoptr(start, ir.IntType(8).as_pointer()), builder.sub(end, start),
+                              ir.Constant(ir.IntType(32), 14)])
+        return context.get_dummy_value()
+    return numba.types.none(array), codegen
 
 
 @njit(error_model="numpy")
