@@ -7,12 +7,13 @@ log-likelihood of the visible entries, the two closed-form KL terms (with `logde
 the ELBO with respect to all eight parameter arrays and the notebook's RMSprop update (svi_models.rmsprop:
 rate 0.05, rate_max 0.3, grow 0.05). Data: the Wisconsin biopsy table (683 rows, 9 attributes, 10
 categories), the notebook's imputation split (seed 0) and its initial values (Q=3, M=20).
-The exercise solutions below are the notebook's reference solutions.
+The exercise functions are the notebook's reference solutions, read from its source cells.
 
 Systems: minigraph (numba backend) and JAX (`jax.value_and_grad` of the same ELBO under `jit`).
 `svi_gp()` checks in its setup that both give the same ELBO as a plain numpy forward pass at the
 same parameters and noise, and the same parameters after that first step. Target: <= 1.0x JAX.
 """
+import json
 import os
 import sys
 
@@ -55,26 +56,30 @@ def notebook_data(rows=None):
     return Y_onehot, visible, init, noise
 
 
-# --- the notebook's model in minigraph (exercise solutions as in the notebook) ------------------
-def ard_se_kernel(A, B, ard, sf2):
-    d2 = T.sum(((A.dimshuffle(0, 'x', 1) - B.dimshuffle('x', 0, 1)) / ard) ** 2, axis=2)
-    return sf2 * T.exp(-0.5 * d2)
+# --- the notebook's model in minigraph -----------------------------------------------------------
+SOURCE_NOTEBOOK = os.path.join(ROOT, "course", "svi", "2_categorical_latent_gp.ipynb")
+SOLVED = ("ard_se_kernel", "sparse_gp_conditional", "categorical_loglik")
 
 
-def sparse_gp_conditional(Kmm, Kmn, knn, U, eps):
-    A = T.dot(T.matrix_inverse(Kmm), Kmn)
-    B = knn - T.sum(Kmn * A, axis=0)
-    return T.dot(A.T, U) + T.sqrt(B).dimshuffle(0, 'x') * eps
-
-
-def categorical_loglik(F, Y, mask, n_categories):
-    logp = T.nnet.log_softmax(T.reshape(F, (-1, n_categories)))
-    per_entry = T.sum(T.reshape(Y, (-1, n_categories)) * logp, axis=1)
-    return T.sum(per_entry * T.flatten(mask))
+def notebook_solutions(path=SOURCE_NOTEBOOK, names=SOLVED):
+    """The exercise functions as the instructor's source notebook solves them, run from its cells:
+    the bench times the notebook's own graph, and no answer is copied into bench/ (a public folder)."""
+    with open(path) as f:
+        cells = json.load(f)["cells"]
+    namespace = {"T": T, "np": np}
+    for cell in cells:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and any(f"def {name}(" in source for name in names):
+            exec(compile(source, path, "exec"), namespace)
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise RuntimeError(f"{path}: no cell defines {', '.join(missing)} (the SVI GP row needs the course sources)")
+    return [namespace[name] for name in names]
 
 
 def minigraph_step(init, n_cols, backend):
     """(step function, {name: shared}) exactly as the notebook builds gp_step."""
+    ard_se_kernel, sparse_gp_conditional, categorical_loglik = notebook_solutions()
     gp = {name: shared(np.array(init[name], copy=True), name=name) for name in NAMES}
     m, s, Z, mu, L, b = gp["m"], gp["s"], gp["Z"], gp["mu"], gp["L"], gp["b"]
     ard, sf2 = T.exp(gp["log_ard"]), T.exp(gp["log_sf2"])

@@ -158,7 +158,7 @@ def test_release_has_every_student_notebook(binder_image):
 
 def test_nothing_secret_is_left(binder_image):
     repo, home = binder_image.repo, binder_image.home
-    for gone in ("course", "autograder/samples", ".build", "tests", ".git"):
+    for gone in ("course", "autograder/samples", ".build", "tests", "bench", ".git"):
         assert not (repo / gone).exists(), f"{gone} must not be in the student image"
     gradebooks = [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite", ".sqlite3")
                   or p.name.startswith("gradebook")]
