@@ -57,7 +57,11 @@ def emit_scan(ctx, node):
         if depth > 1:
             ctx.emit(f"if {h}_start < {depth}: {ctx.fail(node)}")
         hists.append(h)
-    nonseq_names = [_contiguous(ctx.array(v), v.ndim) for v in nonseqs]
+    nonseq_names = []                   # loop-invariant: made contiguous once, not at every step
+    for v in nonseqs:
+        name = ctx.fresh("nonseq")
+        ctx.emit(f"{name} = {_contiguous(ctx.array(v), v.ndim)}")
+        nonseq_names.append(name)
     state_names, befores = [], []
     for s in states:
         name, before = ctx.fresh("state"), ctx.fresh("before")
