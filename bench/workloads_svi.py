@@ -103,55 +103,43 @@ def minigraph_step(init, n_cols, backend):
     return step, gp
 
 
-# --- the same ELBO in plain numpy (forward only: the setup's independent check) -----------------
-def numpy_elbo(p, noise, Y, mask):
-    eps_NQ, eps_MK, eps_NK = noise
+# --- the same ELBO written once for any numpy-like module: plain numpy (forward only, the setup's
+# independent check) and jax.numpy (the JAX system, differentiated by jax.value_and_grad) ---------
+def array_elbo(xp, log_softmax, p, eps_NQ, eps_MK, eps_NK, Y, mask):
     n_cols = p["mu"].shape[1]
-    ard, sf2 = np.exp(p["log_ard"]), np.exp(p["log_sf2"])
+    ard, sf2 = xp.exp(p["log_ard"]), xp.exp(p["log_sf2"])
 
     def kern(A, B):
-        return sf2 * np.exp(-0.5 * (((A[:, None, :] - B[None, :, :]) / ard) ** 2).sum(axis=2))
-    X = p["m"] + np.exp(p["s"]) * eps_NQ
-    C = np.tril(p["L"])
+        return sf2 * xp.exp(-0.5 * (((A[:, None, :] - B[None, :, :]) / ard) ** 2).sum(axis=2))
+    X = p["m"] + xp.exp(p["s"]) * eps_NQ
+    C = xp.tril(p["L"])
     U = p["mu"] + C @ eps_MK
-    Kmm = kern(p["Z"], p["Z"]) + JITTER * np.eye(M)
+    Kmm = kern(p["Z"], p["Z"]) + JITTER * xp.eye(M)
     Kmn = kern(p["Z"], X)
-    KmmInv = np.linalg.inv(Kmm)
+    KmmInv = xp.linalg.inv(Kmm)
     A = KmmInv @ Kmn
-    F = A.T @ U + np.sqrt(sf2 - (Kmn * A).sum(axis=0))[:, None] * eps_NK + p["b"]
-    Fr = F.reshape(-1, K)
-    logp = Fr - Fr.max(axis=1, keepdims=True)
-    logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True))
+    F = A.T @ U + xp.sqrt(sf2 - (Kmn * A).sum(axis=0))[:, None] * eps_NK + p["b"]
+    logp = log_softmax(F.reshape(-1, K))
     log_lik = ((Y.reshape(-1, K) * logp).sum(axis=1) * mask.reshape(-1)).sum()
-    KL_X = 0.5 * np.sum(p["m"] ** 2 + np.exp(2 * p["s"]) - 1 - 2 * p["s"])
-    KL_U = 0.5 * (n_cols * np.sum(KmmInv * (C @ C.T)) + np.sum(p["mu"] * (KmmInv @ p["mu"])) - M * n_cols
-                  + n_cols * np.linalg.slogdet(Kmm)[1] - n_cols * np.sum(np.log(np.diag(C) ** 2)))
+    KL_X = 0.5 * xp.sum(p["m"] ** 2 + xp.exp(2 * p["s"]) - 1 - 2 * p["s"])
+    KL_U = 0.5 * (n_cols * xp.sum(KmmInv * (C @ C.T)) + xp.sum(p["mu"] * (KmmInv @ p["mu"])) - M * n_cols
+                  + n_cols * xp.linalg.slogdet(Kmm)[1] - n_cols * xp.sum(xp.log(xp.diag(C) ** 2)))
     return log_lik - KL_X - KL_U
+
+
+def _numpy_log_softmax(F):
+    shifted = F - F.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def numpy_elbo(p, noise, Y, mask):
+    return array_elbo(np, _numpy_log_softmax, p, *noise, Y, mask)
 
 
 # --- the same step in JAX -----------------------------------------------------------------------
 def jax_step_fn():
     def elbo(p, eps_NQ, eps_MK, eps_NK, Y, mask):
-        n_cols = p["mu"].shape[1]
-        ard, sf2 = jnp.exp(p["log_ard"]), jnp.exp(p["log_sf2"])
-
-        def kern(A, B):
-            return sf2 * jnp.exp(-0.5 * (((A[:, None, :] - B[None, :, :]) / ard) ** 2).sum(axis=2))
-        X = p["m"] + jnp.exp(p["s"]) * eps_NQ
-        C = jnp.tril(p["L"])
-        U = p["mu"] + C @ eps_MK
-        Kmm = kern(p["Z"], p["Z"]) + JITTER * jnp.eye(M)
-        Kmn = kern(p["Z"], X)
-        KmmInv = jnp.linalg.inv(Kmm)
-        A = KmmInv @ Kmn
-        F = A.T @ U + jnp.sqrt(sf2 - (Kmn * A).sum(axis=0))[:, None] * eps_NK + p["b"]
-        logp = jax.nn.log_softmax(F.reshape(-1, K), axis=1)
-        log_lik = ((Y.reshape(-1, K) * logp).sum(axis=1) * mask.reshape(-1)).sum()
-        KL_X = 0.5 * jnp.sum(p["m"] ** 2 + jnp.exp(2 * p["s"]) - 1 - 2 * p["s"])
-        KL_U = 0.5 * (n_cols * jnp.sum(KmmInv * (C @ C.T)) + jnp.sum(p["mu"] * (KmmInv @ p["mu"]))
-                      - M * n_cols + n_cols * jnp.linalg.slogdet(Kmm)[1]
-                      - n_cols * jnp.sum(jnp.log(jnp.diag(C) ** 2)))
-        return log_lik - KL_X - KL_U
+        return array_elbo(jnp, lambda F: jax.nn.log_softmax(F, axis=1), p, eps_NQ, eps_MK, eps_NK, Y, mask)
 
     o = RMSPROP
 
