@@ -10,6 +10,8 @@ import textwrap
 import time
 import warnings
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -346,6 +348,29 @@ def test_gather_scatter_and_set_subtensor_match_numpy():
     assert_same(ref(*values), fast(*values))        # repeated indices add up in the gradient
     with pytest.raises(IndexError, match=r"index 7 is out of bounds.*test_numba_backend.py"):
         fast(values[0], values[1], np.array([7]), values[3])
+
+
+def test_array_updates_of_slices_and_rows_match_numpy():
+    # Written as explicit loops (not `view[...] = array`): every broadcasting of y must still agree.
+    m, rows, row, col, idx = T.dmatrix("m"), T.dmatrix("rows"), T.dvector("row"), T.dcol("col"), T.lvector("idx")
+    cube = T.dtensor3("cube")
+    outputs = [T.set_subtensor(m[1:3], rows), T.inc_subtensor(m[:, 1:], row[1:]), T.inc_subtensor(m[::2], col[:2]),
+               T.set_subtensor(m[1], row), T.inc_subtensor(m[idx], rows[:1]), T.inc_subtensor(m[idx], row),
+               T.set_subtensor(cube[1:, 0], rows), cube[idx], T.inc_subtensor(cube[idx], rows)]
+    ref, fast = both([m, rows, row, col, idx, cube], outputs)
+    assert "fell back" not in fast.source()
+    assert re.search(r"\[[^\]=]*:[^\]=]*\] *\+?= *o", fast.source()) is None, "an array assigned to a slice"
+    rng = np.random.default_rng(4)
+    values = [rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(4, 1)),
+              np.array([2, 0, 2]), rng.normal(size=(3, 2, 3))]
+    assert_same(ref(*values), fast(*values))
+    wrong = list(values)
+    wrong[1] = rng.normal(size=(2, 2))                  # rows of 2 where m's rows have 3
+    with pytest.raises(ValueError) as numpy_says:
+        ref(*wrong)
+    with pytest.raises(ValueError) as numba_says:
+        fast(*wrong)
+    assert str(numba_says.value) == str(numpy_says.value)
 
 
 class BadNumbaCode(theano.Op):

@@ -53,7 +53,9 @@ def emit_scan(ctx, node):
     for init, taps in zip(inits, op.rec_taps):
         h, a, depth = ctx.fresh("hist"), ctx.array(init), -min(taps)
         ctx.emit(f"{h} = np.empty(({a}.shape[0] + {n},) + {a}.shape[1:], dtype={np_dtype(init.dtype)})",
-                 f"{h}[:{a}.shape[0]] = {a}", f"{h}_start = {a}.shape[0]")
+                 *ctx.copy_lines(lambda i: f"{h}[{', '.join(i)}]", lambda i: f"{a}[{', '.join(i)}]",
+                                 [f"{a}.shape[{d}]" for d in range(init.ndim)]),
+                 f"{h}_start = {a}.shape[0]")
         if depth > 1:
             ctx.emit(f"if {h}_start < {depth}: {ctx.fail(node)}")
         hists.append(h)

@@ -16,7 +16,7 @@ register(ARange)(simple("np.arange({0}[()], {1}[()], {2}[()]).astype(np.int64)")
 @register(Shape)
 def emit_shape(ctx, node):
     x, o = node.inputs[0], ctx.fresh("o")
-    ctx.emit(f"{o} = np.empty({x.ndim}, dtype=np.int64)",
+    ctx.emit(f"{o} = np.empty(({x.ndim},), dtype=np.int64)",
              *[f"{o}[{d}] = {n}" for d, n in enumerate(ctx.val(x).shape)])
     ctx._array_val(node.outputs[0], o)
 
@@ -24,8 +24,12 @@ def emit_shape(ctx, node):
 @register(Alloc)
 def emit_alloc(ctx, node):
     value, *shp = [ctx.array(i) for i in node.inputs]
-    dims = "".join(f"{s}[()], " for s in shp)
-    ctx.assign(node.outputs[0], f"np.full(({dims}), {value}[()], dtype={np_dtype(node.outputs[0].dtype)})", new=True)
+    out, o = node.outputs[0], ctx.fresh("o")
+    # np.empty and loops, not np.full: every distinct numpy call is one more compile (0.1 s cold)
+    ctx.emit(f"{o} = np.empty(({''.join(f'{s}[()], ' for s in shp)}), dtype={np_dtype(out.dtype)})",
+             *ctx.copy_lines(lambda i: f"{o}[{', '.join(i) or '()'}]", lambda i: f"{value}[()]",
+                             [f"{o}.shape[{d}]" for d in range(out.ndim)]))
+    ctx._array_val(out, o, flat=True)
 
 
 @register(Rebroadcast)
@@ -53,7 +57,7 @@ def _index_parts(ctx, node, x, idx):
 def _array_positions(ctx, node, x, idx, before_loop=lambda n: None):
     """Open a loop over x[a0, a1, ...] for 1-d integer arrays of one length n: emits the checks,
     `before_loop(n)`, then `for t in range(n):` with the checked positions a0[t], a1[t]...;
-    returns (t, "a0[t], a1[t], :, ...", number of trailing `:` dimensions) for the loop body."""
+    returns (t, [names of the positions], number of trailing whole dimensions) for the loop body."""
     if {e[0] for e in node.op.template} != {"array"} or any(i.ndim != 1 for i in idx):
         raise Unsupported("integer-array indexing mixed with slices, or with index arrays that are not vectors")
     xa, names, n, t = ctx.array(x), [ctx.array(i) for i in idx], ctx.fresh("n"), ctx.fresh("t")
@@ -65,8 +69,7 @@ def _array_positions(ctx, node, x, idx, before_loop=lambda n: None):
         j = ctx.fresh("j")
         ctx.emit(f"    {j} = {a}[{t}]", f"    if {j} < -{xa}.shape[{d}] or {j} >= {xa}.shape[{d}]: {ctx.fail(node)}")
         where.append(j)
-    rest = x.ndim - len(names)
-    return t, ", ".join(where) + ", :" * rest, rest
+    return t, where, x.ndim - len(names)
 
 
 @register(Subtensor)
@@ -77,7 +80,9 @@ def emit_subtensor(ctx, node):
         dims = "".join(f"{xa}.shape[{d}], " for d in range(len(idx), x.ndim))
         t, where, rest = _array_positions(ctx, node, x, idx, lambda n: ctx.emit(
             f"{name} = np.empty(({n}, {dims}), dtype={np_dtype(out.dtype)})"))
-        ctx.emit(f"    {name}[{t}{', :' * rest}] = {xa}[{where}]")
+        ctx.emit(*["    " + line for line in ctx.copy_lines(
+            lambda i: f"{name}[{', '.join([t, *i])}]", lambda i: f"{xa}[{', '.join([*where, *i])}]",
+            [f"{xa}.shape[{d}]" for d in range(len(idx), x.ndim)])])
         ctx._array_val(out, name)
         return
     parts = _index_parts(ctx, node, x, idx)
@@ -91,15 +96,45 @@ def emit_inc_subtensor(ctx, node):
     name, ya, op = ctx.fresh("o"), ctx.array(y), "=" if node.op.set_instead_of_inc else "+="
     ctx.emit(f"{name} = {ctx.array(x)}.copy()")
     if any(e[0] == "array" for e in node.op.template):      # repeated positions add up, as np.add.at
-        t, where, rest = _array_positions(ctx, node, x, idx)
-        if y.ndim not in (0, rest + 1):
-            raise Unsupported("an increment that is not one row per index")
-        row = f"{ya}[()]" if y.ndim == 0 else f"{ya}[{'0' if y.broadcastable[0] else t}{', :' * rest}]"
-        ctx.emit(f"    {name}[{where}] {op} {row}")
+        if y.ndim > x.ndim - len(idx) + 1:
+            raise Unsupported("an increment with more dimensions than one row per index")
+        per_row = y.ndim == x.ndim - len(idx) + 1       # y's first dimension runs along the indices
+        t, where, rest = _array_positions(ctx, node, x, idx, lambda n: ctx.emit(
+            f"if {ya}.shape[0] != 1 and {ya}.shape[0] != {n}: {ctx.fail(node)}") if per_row else None)
+        row = [f"({t} if {ya}.shape[0] != 1 else 0)"] if per_row else []
+        ctx.emit(*["    " + line for line in _update_lines(ctx, node, name, where, rest, ya, y, row, op)])
     else:
         parts = _index_parts(ctx, node, x, idx)
-        ctx.emit(f"{name}[{', '.join(parts) or '()'}] {op} {ya + '[()]' if y.ndim == 0 else ya}")
+        region = x.ndim - sum(entry[0] == "int" for entry in node.op.template)
+        if region == 0:                      # one element
+            ctx.emit(f"{name}[{', '.join(parts) or '()'}] {op} {ya}[()]")
+        elif y.ndim > region:
+            raise Unsupported("an increment with more dimensions than the region it updates")
+        else:
+            view = ctx.fresh("view")
+            ctx.emit(f"{view} = {name}[{', '.join(parts)}]")
+            ctx.emit(*_update_lines(ctx, node, view, [], region, ya, y, [], op))
     ctx._array_val(out, name)
+
+
+def _update_lines(ctx, node, base, lead, rank, ya, y, y_lead, op):
+    """Lines for `base[lead..., i...] op ya[y_lead..., j...]` over base's `rank` trailing
+    dimensions, y broadcasting as in numpy (its extent-1 dimensions are read at 0): explicit
+    loops, never `view[...] = array` (see Context.copy_lines)."""
+    first = len(lead)                        # base's first looped dimension
+    extents = [f"{base}.shape[{first + d}]" for d in range(rank)]
+    lines, steps = [], {}
+    for d in range(len(y_lead), y.ndim):
+        k = rank - (y.ndim - d)              # the looped dimension y's dimension d runs along
+        steps[d] = ctx.fresh("s")
+        lines += [f"{steps[d]} = 0 if {ya}.shape[{d}] == 1 else 1",
+                  f"if {ya}.shape[{d}] != 1 and {ya}.shape[{d}] != {extents[k]}: {ctx.fail(node)}"]
+    *heads, body = ctx.copy_lines(
+        lambda i: f"{base}[{', '.join([*lead, *i]) or '()'}]",
+        lambda i: f"{ya}[{', '.join([*y_lead, *[f'{i[rank - (y.ndim - d)]} * {steps[d]}' for d in steps]]) or '()'}]",
+        extents)
+    lhs, rhs = body.strip().split(" = ", 1)
+    return lines + heads + ["    " * rank + f"{lhs} {op} {rhs}"]
 
 
 @register(Reshape)
