@@ -14,6 +14,7 @@ import pytest
 from numba import njit
 from numba.core import event
 
+import minigraph as theano
 import minigraph.tensor as T
 from minigraph import function
 from minigraph import shared as theano_shared
@@ -90,6 +91,7 @@ def test_array_to_slice_assignment_is_not_in_generated_kernels(monkeypatch, tmp_
     slice_assignment(np.zeros(4), np.ones(2))
     assert formatter_in(slice_assignment)
 
+    before = set(LOADED)
     X, y, m, rows, idx = T.dmatrix("X"), T.dvector("y"), T.dmatrix("m"), T.dmatrix("rows"), T.lvector("idx")
     w = theano_shared(np.zeros(5))
     p = T.nnet.sigmoid(T.dot(X, w))
@@ -97,12 +99,17 @@ def test_array_to_slice_assignment_is_not_in_generated_kernels(monkeypatch, tmp_
     f = function([X, y, m, rows, idx], [p > 0.5, T.set_subtensor(m[1:3], rows), T.inc_subtensor(m[idx], rows[:1]),
                                        T.alloc(1.5, m.shape[0], 2)],
                  updates=[(w, w - 0.1 * g)], backend="numba")
+    seq, h0 = T.dtensor3("seq"), T.dmatrix("h0")
+    hs, _ = theano.scan(lambda x_t, h: T.tanh(x_t + h), sequences=seq, outputs_info=h0)
+    looped = function([seq, h0], [hs, T.grad(hs[-1].sum(), h0)], backend="numba")
     rng = np.random.default_rng(0)
     f(rng.normal(size=(6, 5)), (rng.uniform(size=6) > 0.5) * 1.0, rng.normal(size=(4, 3)), rng.normal(size=(2, 3)),
       np.array([0, 3]))
     assert "for lo" in f.source()                     # X @ w and X.T @ g ran in row blocks
-    kernel = LOADED[list(LOADED)[-1]][0]            # the kernel compiled last: this one
-    assert kernel.signatures and not formatter_in(kernel)
+    looped(rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 3)))       # scan histories, forward and back
+    kernels = [LOADED[k][0] for k in set(LOADED) - before]
+    assert len(kernels) >= 3 and all(k.signatures for k in kernels)
+    assert not [k for k in kernels if formatter_in(k)]
 
 
 

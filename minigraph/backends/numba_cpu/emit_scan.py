@@ -15,8 +15,16 @@ def _contiguous(name, ndim):
     return name if ndim == 0 else f"np.ascontiguousarray({name})"     # (which makes a 0-d array 1-d)
 
 
-def _store(value, ndim):
-    return f"{value}[()]" if ndim == 0 else value
+def _store(ctx, node, target, index, value, ndim):
+    """Lines for `target[index] = value` (a row of ndim dimensions, checked against the row's
+    shape): loops, not numba's array-to-row assignment (see Context.copy_lines)."""
+    if ndim == 0:
+        return [f"{target}[{index}] = {value}[()]"]
+    row = ctx.fresh("row")
+    mismatch = " or ".join(f"{row}.shape[{d}] != {target}.shape[{d + 1}]" for d in range(ndim))
+    return [f"{row} = {value}", f"if {mismatch}: {ctx.fail(node)}",
+            *ctx.copy_lines(lambda i: f"{target}[{', '.join([index, *i])}]", lambda i: f"{row}[{', '.join(i)}]",
+                            [f"{row}.shape[{d}]" for d in range(ndim)])]
 
 
 @register(Scan)
@@ -93,12 +101,12 @@ def emit_scan(ctx, node):
             results.append(f"{r}[{owned}]")
             owned += 1
     for k, (h, o) in enumerate(zip(hists, op.inner_outputs)):
-        lines.append(f"{h}[{h}_start + {t}] = {_store(results[k], o.ndim)}")
+        lines += _store(ctx, node, h, f"{h}_start + {t}", results[k], o.ndim)
     for k, (name, o) in enumerate(zip(per_step, op.inner_outputs[op.n_rec:n_out])):
         lines += [f"if {t} == 0:", f"    {name} = np.empty(({n},) + {results[op.n_rec + k]}.shape, dtype={np_dtype(o.dtype)})",
-                  f"{name}[{t}] = {_store(results[op.n_rec + k], o.ndim)}"]
+                  *_store(ctx, node, name, t, results[op.n_rec + k], o.ndim)]
     for k, (name, before, s) in enumerate(zip(state_names, befores, states)):
-        lines += [f"{before}[{t}] = {_store(name, s.ndim)}", f"{name} = {results[n_out + k]}"]
+        lines += [*_store(ctx, node, before, t, name, s.ndim), f"{name} = {results[n_out + k]}"]
     done = ctx.fresh("done")            # the steps run: n, or fewer when the body's `until` holds
     if op.until:
         lines += [f"if {results[-1]}[()]:", f"    {done} = {t} + 1", "    break"]
