@@ -350,6 +350,16 @@ def test_gather_scatter_and_set_subtensor_match_numpy():
         fast(values[0], values[1], np.array([7]), values[3])
 
 
+def test_triangles_are_element_expressions_that_match_numpy():
+    m, f = T.dmatrix("m"), T.fmatrix("f")
+    outputs = [T.tril(m), T.triu(m), T.tril(m, -1) * 2 + 1, T.triu(m, 1).sum(), T.tril(f, 1), T.triu(m[:1], -2),
+               T.grad((T.tril(m) ** 2).sum(), m)]
+    ref, fast = both([m, f], outputs)
+    assert "fell back" not in fast.source() and "np.tril" not in fast.source()    # no numpy call to compile
+    x = np.random.default_rng(0).normal(size=(4, 5))
+    assert_same(ref(x, x.astype("float32")), fast(x, x.astype("float32")), rtol=1e-6)
+
+
 def test_array_updates_of_slices_and_rows_match_numpy():
     # Written as explicit loops (not `view[...] = array`): every broadcasting of y must still agree.
     m, rows, row, col, idx = T.dmatrix("m"), T.dmatrix("rows"), T.dvector("row"), T.dcol("col"), T.lvector("idx")

@@ -5,9 +5,21 @@ from ...ops.reduce import Argmax
 from ...ops.shape import Alloc, AllocDiag, ARange, ExtractDiag, Join, Reshape, Tril
 from ...ops.specify_shape import SpecifyShape
 from ...ops.subtensor import IncSubtensor, Subtensor
-from .codegen import Unsupported, np_dtype, register, simple
+from .codegen import Unsupported, Val, literal, np_dtype, register, simple
 
-register(Tril)(simple("np.tril({0}, {k}) if {lower} else np.triu({0}, {k})"))
+
+
+@register(Tril)
+def emit_tril(ctx, node):
+    """An element expression (no numpy call: np.tril's numba implementation compiled in 1.7 s,
+    and np.triu's beside it), computed in its consumer's loop where that is possible."""
+    (x,), out, k = node.inputs, node.outputs[0], node.op.k
+    v, zero, keep = ctx.val(x), literal(0, out.dtype), "<=" if node.op.lower else ">="
+
+    def elem(idx):
+        lines, value = v.elem(idx)
+        return lines, f"({value} if {idx[1]} - {idx[0]} {keep} {k} else {zero})"
+    ctx.vals[id(out)] = Val(v.shape, elem, None, False)
 register(ExtractDiag)(simple("np.diag({0}).copy()"))
 register(AllocDiag)(simple("np.diag({0})"))
 register(ARange)(simple("np.arange({0}[()], {1}[()], {2}[()]).astype(np.int64)"))
