@@ -82,9 +82,10 @@ def _expm1(m, x):
     k = m.to_int(k)
     q, t, half = _expm1_taylor(m, r), _pow2(m, k), k >> 1
     # 2^k (e^r - 1) + (2^k - 1) has no cancellation; for large k, 2^k in two factors cannot overflow.
+    # (For |x| < ln2/2, k = 0 and r = x exactly, so y is the series at x itself: no second
+    # polynomial for small x, as there was before; only +-0 must come back as they went in.)
     y = m.where(k < 60, t * q + (t - 1.0), (q + 1.0) * _pow2(m, half) * _pow2(m, k - half) - 1.0)
-    y = m.where(m.fabs(x) <= 0.34657359027997264, _expm1_taylor(m, x), y)
-    return m.where(x == x, y, x)
+    return m.where((x == x) & (x != 0.0), y, x)
 
 
 def _log(m, x):
