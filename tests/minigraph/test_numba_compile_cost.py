@@ -39,13 +39,19 @@ def test_helper_is_inlined_into_a_loop_that_vectorizes(name):
     got = apply(x)
     llvm, asm = (next(iter(d.values())) for d in (apply.inspect_llvm(), apply.inspect_asm()))
     called = set(re.findall(r'call [^@]*@"?([\w.]+)', llvm))
-    assert not [c for c in called if "numba_math" in c], f"{name} is called, not inlined: {called}"
+    assert not [c for c in called if "minigraph.math" in c], f"{name} is called, not inlined: {called}"
     assert "zmm" in asm or "ymm" in asm, f"the loop over {name} is not vectorized"
-    # bit for bit what the same formula gives in Python (numpy float64 scalars, the same operations)
+    # The same formula in Python (numpy float64 scalars, the same operations) to within a few units
+    # in the last place: LLVM may fuse a multiply and an add (one rounding, not two) where Python can't.
     special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 709.8, -746.0, 40.0, 1e300])
-    for v, g in zip(np.concatenate([x, special]), apply(np.concatenate([x, special]))):
+    values = np.concatenate([x, special])
+    got = apply(values)
+    for v, g in zip(values, got):
         want = M.python_value(name, v)
-        assert g == want or (np.isnan(g) and np.isnan(want)), f"{name}({v!r}): {g!r} compiled, {want!r} in Python"
+        close = g == want or abs(g - want) <= 4 * np.spacing(abs(want)) or (np.isnan(g) and np.isnan(want))
+        assert close, f"{name}({v!r}): {g!r} compiled, {want!r} in Python"
+    # and the SIMD loop gives each element exactly what the scalar code gives it alone
+    np.testing.assert_array_equal(got, [apply(values[i:i + 1])[0] for i in range(values.size)])
 
 
 class _Compiled:
