@@ -17,7 +17,7 @@ summing the non-sequences' gradients.
 """
 import numpy as np
 
-from ..graph import Apply, Op, Variable, as_variable, late_bound
+from ..graph import Apply, Op, Variable, as_variable, clone_replace, late_bound, toposort
 from ..perform import reference_runner
 from ..types import TensorType
 from .basic import dimshuffle, int_scalar, shape
@@ -155,10 +155,16 @@ def scan_grad(op, inputs, output_grads):
     g_rec = [next(g_rec_f) if p.type.is_float() else c for p, c in zip(rec_ph, carry_ph)]
     float_nonseq = [p for p in nonseq_ph if p.type.is_float()]
     new_acc = [a + g_non[float_nonseq.index(p)] if p in float_nonseq else a for a, p in zip(acc_ph, nonseq_ph)]
-    body_in = seq_ph + rec_ph + g_rec_ph + g_nit_ph + state_ph + ([mask_ph] if truncate else []) \
+    # The forward loop stored its outputs: the backward body reads them instead of computing them
+    # again (a tanh RNN's backward step lost two of its five matrix products and its tanh).
+    stored = [(k, o) for k, o in enumerate(op.inner_outputs[:n_out]) if o.owner is not None]
+    out_ph = [Variable(o.type, name="out_" + str(k)) for k, o in stored]
+    body_out = g_rec + new_acc + g_seq
+    body_out = clone_replace(body_out, _same_values(body_out, {o: p for (_, o), p in zip(stored, out_ph)}))
+    body_in = seq_ph + rec_ph + g_rec_ph + g_nit_ph + state_ph + ([mask_ph] if truncate else []) + out_ph \
         + carry_ph + acc_ph + nonseq_ph
-    backward = Scan(body_in, g_rec + new_acc + g_seq,
-                    n_seqs=op.n_seqs + 2 * op.n_rec + op.n_nitsot + op.n_states + truncate,
+    backward = Scan(body_in, body_out,
+                    n_seqs=op.n_seqs + 2 * op.n_rec + op.n_nitsot + op.n_states + truncate + len(out_ph),
                     rec_taps=[[-1]] * (op.n_rec + op.n_nonseqs), n_nitsot=len(g_seq), n_nonseqs=op.n_nonseqs,
                     n_states=0)
     rev_seqs = [_reversed(s) for s in seqs]
@@ -171,7 +177,8 @@ def scan_grad(op, inputs, output_grads):
         mask = [_reversed(cast(ge(steps, sub(n_steps, op.truncate_gradient)), "float64"))]
     carry0 = [zeros_like(i) for i in inits]
     acc0 = [dimshuffle(zeros_like(v), ["x"] + list(range(v.ndim))) for v in nonseqs]
-    results = backward(n_steps, *rev_seqs, *prev, *rev_g, *rev_states, *mask, *carry0, *acc0, *nonseqs)
+    rev_outputs = [_reversed(node_outputs[k]) for k, _ in stored]
+    results = backward(n_steps, *rev_seqs, *prev, *rev_g, *rev_states, *mask, *rev_outputs, *carry0, *acc0, *nonseqs)
     results = results if isinstance(results, list) else [results]
     last = lambda h: dimshuffle(getitem(h, -1), ["x"] + list(range(h.ndim - 1)))    # noqa: E731
     g_inits = [last(h) for h in results[:op.n_rec]]
@@ -180,6 +187,20 @@ def scan_grad(op, inputs, output_grads):
     g_seq_iter = iter(results[op.n_rec + op.n_nonseqs:])
     g_seqs = [_reversed(next(g_seq_iter)) if p.type.is_float() else None for p in seq_ph]
     return [None] + g_seqs + g_inits + g_nonseqs + [None] * op.n_states
+
+
+def _same_values(outputs, replace):
+    """`replace` {output: placeholder}, extended to every variable of the graph computing `outputs`
+    made by the same op from the same inputs as one of those outputs: an op's gradient often
+    rebuilds its output (tanh's is gz * (1 - tanh(x)**2) with a new tanh node)."""
+    made = {(id(o.owner.op), tuple(map(id, o.owner.inputs)), o.owner.outputs.index(o)): p for o, p in replace.items()}
+    extended = dict(replace)
+    for node in toposort(outputs):
+        for k, v in enumerate(node.outputs):
+            p = made.get((id(node.op), tuple(map(id, node.inputs)), k))
+            if p is not None and v.type == p.type:
+                extended[v] = p
+    return extended
 
 
 def _forward_outputs(op, inputs):

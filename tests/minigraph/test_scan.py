@@ -115,3 +115,37 @@ def test_until_stops_the_loop_and_the_gradient_runs_over_the_steps_done():
         np.testing.assert_allclose(values, 1.5 ** np.arange(1, 7))       # 1.5**6 = 11.4 > 10: stop
         np.testing.assert_allclose(g, sum(k * 1.5 ** (k - 1) for k in range(1, 7)))
         assert len(f(1.5, 1e9)[0]) == 50                                  # n_steps is the most
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "sigmoid", "exp"])
+def test_the_backward_loop_reads_the_forward_outputs_instead_of_recomputing_them(nonlinearity):
+    from minigraph.ops.scan import Scan
+    # (each one's gradient is written with its output: tanh' = 1 - tanh^2, exp' = exp)
+    f = {"tanh": T.tanh, "sigmoid": T.nnet.sigmoid, "exp": T.exp}[nonlinearity]
+    x, h0, W, U = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U")
+    hs, _ = theano.scan(lambda x_t, h, W, U: f(T.dot(x_t, W) + T.dot(h, U)), sequences=x, outputs_info=h0,
+                        non_sequences=[W, U])
+    cost = (hs[-1] ** 2).sum() + hs.mean()
+    grads = T.grad(cost, [W, U, h0])
+    backward = [n.op for n in theano.graph.toposort(grads) if isinstance(n.op, Scan) and n.op is not hs.owner.op]
+    assert len(backward) == 1
+    body_ops = [str(n.op) for n in theano.graph.toposort(backward[0].inner_outputs)]
+    assert not [o for o in body_ops if nonlinearity in o], body_ops
+    # the forward step's products x_t W and h U are not made again (only the gradient's own
+    # products: dh U', x_t' da, h' da and da W')
+    assert not [n for n in theano.graph.toposort(backward[0].inner_outputs)
+                if n.op.__class__.__name__ == "Dot" and n.inputs[1] in backward[0].inner_inputs[-2:]], body_ops
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(6, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)) * 0.2,
+              rng.normal(size=(4, 4)) * 0.2]
+    for backend in ("numpy", "numba"):
+        got = theano.function([x, h0, W, U], grads, backend=backend)(*values)
+        cost_of = theano.function([x, h0, W, U], cost, backend="numpy")
+        for k, g in zip([2, 3, 1], got):             # central differences, element by element
+            numeric = np.zeros_like(values[k])
+            for i in np.ndindex(values[k].shape):
+                up, down = [v.copy() for v in values], [v.copy() for v in values]
+                up[k][i] += 1e-6
+                down[k][i] -= 1e-6
+                numeric[i] = (cost_of(*up) - cost_of(*down)) / 2e-6
+            np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-7)
