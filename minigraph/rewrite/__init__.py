@@ -15,7 +15,7 @@ Phases, in order, each run to a fixed point (FAST_COMPILE runs only the first):
 """
 from ..graph import clone_replace
 from ..printing import pp
-from . import fusion, rules  # noqa: F401  (registering the rewrites)
+from . import fusion, rules, scan  # noqa: F401  (registering the rewrites)
 from .engine import PHASES, REWRITES, Rewrite, RewriteError, match, optimize, register  # noqa: F401
 
 

@@ -149,3 +149,26 @@ def test_the_backward_loop_reads_the_forward_outputs_instead_of_recomputing_them
                 down[k][i] -= 1e-6
                 numeric[i] = (cost_of(*up) - cost_of(*down)) / 2e-6
             np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_per_step_outputs_nothing_reads_are_not_computed():
+    from minigraph.ops.scan import Scan
+    x, h0, W = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W")
+    hs, _ = theano.scan(lambda x_t, h, W: T.tanh(x_t + T.dot(h, W)), sequences=x, outputs_info=h0, non_sequences=W)
+    cost = (hs[-1] ** 2).sum()
+    rng = np.random.default_rng(1)
+    values = [rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 3)), rng.normal(size=(3, 3)) * 0.3]
+
+    def loops(f):
+        return [n.op for n in theano.graph.toposort(f.graph) if isinstance(n.op, Scan)]
+    only_w = theano.function([x, h0, W], T.grad(cost, W), backend="numpy")
+    with_x = theano.function([x, h0, W], T.grad(cost, [W, x]), backend="numpy")
+    # the backward loop's d cost / d x_t: dropped where only W's gradient is asked for, kept for x's
+    assert sorted(op.n_nitsot for op in loops(only_w)) == [0, 0]
+    assert sorted(op.n_nitsot for op in loops(with_x)) == [0, 1]
+    unrewritten = theano.function([x, h0, W], T.grad(cost, [W, x]), backend="numpy", excluding=["unused_scan_outputs"])
+    for backend in ("numpy", "numba"):
+        f = theano.function([x, h0, W], T.grad(cost, W), backend=backend)
+        np.testing.assert_allclose(f(*values), unrewritten(*values)[0], rtol=1e-12)
+        g_w, g_x = theano.function([x, h0, W], T.grad(cost, [W, x]), backend=backend)(*values)
+        np.testing.assert_allclose(g_x, unrewritten(*values)[1], rtol=1e-12)
