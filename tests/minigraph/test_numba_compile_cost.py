@@ -200,3 +200,25 @@ def test_blas_that_kernels_call_gets_the_thread_limit_set_before_it_was_loaded(t
     pools = eval(out.stdout.strip().splitlines()[-1])
     assert any("scipy" in name and "numpy" not in name for name, _ in pools), pools   # scipy's was loaded
     assert all(threads == 1 for _, threads in pools), pools
+
+
+def test_math_of_an_operand_constant_along_the_inner_loop_compiles_quickly(tmp_path):
+    # Found by the random-expression test: LLVM's choice of an interleave count never finished for
+    # this loop (runtime.configure turns interleaving off). In a new process, with a time limit, so
+    # a regression fails instead of hanging the suite.
+    code = textwrap.dedent("""
+        import numpy as np, minigraph.tensor as T
+        from minigraph import function
+        c, r = T.dcol("c"), T.drow("r")
+        f = function([c, r], T.tanh(T.nnet.softplus(T.nnet.sigmoid(c) * 0.5) * 0.5) - r, backend="numba")
+        cv, rv = np.linspace(-2, 2, 3)[:, None], np.linspace(0, 1, 4)[None, :]
+        want = np.tanh(np.logaddexp(0, 0.5 / (1 + np.exp(-cv))) * 0.5) - rv
+        assert np.allclose(f(cv, rv), want, rtol=1e-14)
+        print("ok")
+    """)
+    env = dict(os.environ, MINIGRAPH_CACHE_DIR=str(tmp_path))
+    try:
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the kernel took over 2 minutes to compile (LLVM's loop interleaving again?)")
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
