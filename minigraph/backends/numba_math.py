@@ -19,9 +19,11 @@ fused multiply-add where the CPU has them (results within a few ulp of separate 
 same in SIMD and scalar code): tanh 4.3 -> 2.7-3.2 ns per element, sigmoid + exp 6.2 -> 3.5 ns.
 
 Compile cost: each formula is written once, as Python arithmetic on an `m` that is either
-  - `IR`: the operators write LLVM instructions into the calling function (a numba @intrinsic), so a
-    kernel that calls vexp compiles no function besides itself; or
-  - `PY`: numpy float64 scalars, the same operations in the same order (tests compare the bits).
+  - `IR`: the operators write LLVM instructions, into one always-inlined function per generated
+    module that a numba @intrinsic calls, so a kernel that calls vexp compiles no numba function
+    besides itself; or
+  - `PY`: numpy float64 scalars, the same operations in the same order (tests compare the two to
+    within a few ulp: LLVM may fuse a multiply and an add where Python rounds twice).
 As njit functions (before), each helper was one more numba compilation per process: 0.15-0.3 s each,
 1.2 s of the logistic-regression step's 3.6 s cold compile. numba's `inline="always"` (before that)
 retyped the body at every call site, which cost more still.
@@ -36,7 +38,6 @@ from numba import types
 from numba.extending import intrinsic
 
 _DOUBLE, _INT = ir.DoubleType(), ir.IntType(64)
-CONTRACT = True                          # see "Speed" above
 
 
 def _split_ln2():
@@ -175,8 +176,8 @@ class _Value:
         assert a.kind == b.kind, "a float and an int mixed: convert one with to_float or to_int"
         op = float_op if a.kind == "f" else int_op
         value = getattr(self.builder, op)(a.value, b.value)
-        if CONTRACT and op in ("fadd", "fsub", "fmul"):
-            value.flags.append("contract")       # a * b + c may become one fused multiply-add
+        if op in ("fadd", "fsub", "fmul"):
+            value.flags.append("contract")       # a * b + c may become one fused multiply-add (see "Speed")
         return _Value(self.builder, value, a.kind)
 
     def _compare(self, other, op):

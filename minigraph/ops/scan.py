@@ -156,7 +156,7 @@ def scan_grad(op, inputs, output_grads):
     float_nonseq = [p for p in nonseq_ph if p.type.is_float()]
     new_acc = [a + g_non[float_nonseq.index(p)] if p in float_nonseq else a for a, p in zip(acc_ph, nonseq_ph)]
     # The forward loop stored its outputs: the backward body reads them instead of computing them
-    # again (a tanh RNN's backward step lost two of its five matrix products and its tanh).
+    # again (a tanh RNN's backward step lost two of its six matrix products and its tanh).
     stored = [(k, o) for k, o in enumerate(op.inner_outputs[:n_out]) if o.owner is not None]
     out_ph = [Variable(o.type, name="out_" + str(k)) for k, o in stored]
     body_out = g_rec + new_acc + g_seq

@@ -8,7 +8,6 @@ from ...ops.subtensor import IncSubtensor, Subtensor
 from .codegen import Unsupported, Val, literal, np_dtype, register, simple
 
 
-
 @register(Tril)
 def emit_tril(ctx, node):
     """An element expression (no numpy call: np.tril's numba implementation compiled in 1.7 s,
@@ -20,6 +19,8 @@ def emit_tril(ctx, node):
         lines, value = v.elem(idx)
         return lines, f"({value} if {idx[1]} - {idx[0]} {keep} {k} else {zero})"
     ctx.vals[id(out)] = Val(v.shape, elem, None, False)
+
+
 register(ExtractDiag)(simple("np.diag({0}).copy()"))
 register(AllocDiag)(simple("np.diag({0})"))
 register(ARange)(simple("np.arange({0}[()], {1}[()], {2}[()]).astype(np.int64)"))
