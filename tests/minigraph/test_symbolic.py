@@ -132,8 +132,13 @@ def _build(tree, env):
     return env[tree] if isinstance(tree, str) else as_variable(float(tree))
 
 
+# Inputs are 0 or at least 1e-6 in size: near the subnormal range the two forms of one formula may
+# legitimately differ (sqr(x) ** 0.0007 underflows to 0 where |x| ** 0.0013 does not).
+_inputs = st.one_of(st.just(0.0), st.floats(1e-6, 2), st.floats(-2, -1e-6))
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_trees, st.floats(-2, 2), st.floats(-2, 2))
+@given(_trees, _inputs, _inputs)
 def test_round_trip_graph_to_sympy_to_graph_agrees_by_value(tree, xv, yv):
     graph = _build(tree, {"x": x, "y": y}) + 0 * x + 0 * y      # both inputs always present
     back = from_sympy(to_sympy(graph), [x, y])
