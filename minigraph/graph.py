@@ -38,12 +38,20 @@ def late_bound(name):
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+_INSIDE = {}     # a code object's file name -> whether it is one of minigraph's own files
+
+
 def user_site():
-    """(file, line) of the first stack frame outside minigraph: where the user built a node."""
+    """(file, line) of the first stack frame outside minigraph: where the user built a node.
+    (File names are looked up once: os.path.abspath on every frame of every node took 40% of a
+    warm-cache `function` call, 25 ms for a logistic-regression step.)"""
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        inside = _INSIDE.get(filename)
+        if inside is None:
+            inside = _INSIDE[filename] = os.path.abspath(filename).startswith(_PACKAGE_DIR)
+        if not inside:
             return filename, frame.f_lineno
         frame = frame.f_back
     return "<unknown>", 0

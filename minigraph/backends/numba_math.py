@@ -303,6 +303,6 @@ def vsoftplus(typingctx, x):
     return _typed(x, _softplus)
 
 
-# The CPU generator calls these instead of the C library's (see numba_cpu/emit_elemwise.py, cpu_kernel).
+# The CPU generator calls these instead of the C library's (see numba_cpu/elements.py, cpu_kernel).
 REPLACES = {"math.exp": "vexp", "math.expm1": "vexpm1", "math.log": "vlog", "math.log1p": "vlog1p",
             "math.tanh": "vtanh", "sigmoid": "vsigmoid", "softplus": "vsoftplus"}

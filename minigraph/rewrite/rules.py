@@ -93,7 +93,7 @@ def shape_of_elemwise(var):
     """shape(elemwise(x, ...)) -> shape(x), for an input x of the output's rank broadcasting nowhere
     (all such inputs must agree, and the elementwise node still checks that they do where it is
     computed). It makes the cost's 1/N independent of the cost, so that the gradient's loop can run
-    in row blocks together with the forward product (numba_cpu/rowblock.py)."""
+    in row regions together with the forward product (numba_cpu/rowblock.py)."""
     node = var.owner
     if not isinstance(node.op if node else None, Shape):
         return None

@@ -1,6 +1,6 @@
-"""Row blocks (numba_cpu/rowblock.py): X @ w, its rowwise work and X.T @ g run block by block.
-The numba kernel must give the numpy reference's numbers whatever the number of blocks (one, many,
-a partial last one, none at all), reject a wrong-length vector as the reference does, and leave
+"""Row regions (numba_cpu/rowblock.py): X @ w, its rowwise work and X.T @ g run 4 rows at a time.
+The numba kernel must give the numpy reference's numbers whatever the number of rows (many groups,
+a partial last one, fewer than a group, none at all) and dtype, reject a wrong-length vector as the reference does, and leave
 alone a graph whose gradient needs a whole-column value. Also the rewrite that makes the step
 blockable: shape(elementwise(x, ...)) -> shape(x)."""
 import numpy as np
@@ -35,12 +35,12 @@ def run_steps(backend, N, D, **kw):
     return train, outs, w.get_value(), b.get_value()
 
 
-# (N, D): many blocks with a partial last one (X over 4 MB); one block (small X); no rows at all
-@pytest.mark.parametrize("N, D", [(3001, 784), (200, 30), (0, 5)])
+# (N, D): many groups of 4 rows with a partial last one; fewer rows than one group; no rows at all
+@pytest.mark.parametrize("N, D", [(3001, 784), (200, 30), (3, 5), (6, 1), (0, 5)])
 def test_blocked_step_gives_the_reference_numbers(N, D):
     ref, ref_outs, ref_w, ref_b = run_steps("numpy", N, D)
     fast, outs, w, b = run_steps("numba", N, D)
-    assert "np.dot(v0_b.T" in fast.source(), "the gradient's product did not run in row blocks"
+    assert "rows_dot(v0, " in fast.source() and "rows_axpy(" in fast.source(), "the gradient's product did not run in the row region"
     for ref_step, step in zip(ref_outs, outs):
         for r, o in zip(ref_step, step):
             assert r.shape == o.shape and r.dtype == o.dtype
@@ -49,6 +49,47 @@ def test_blocked_step_gives_the_reference_numbers(N, D):
     np.testing.assert_allclose(b, ref_b, rtol=1e-10, atol=1e-13)
     if N:                             # and the step really learns something
         assert np.abs(w - logistic_step("numpy", N, D)[3][0].get_value()).max() > 1e-4
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_row_helpers_match_numpy_for_every_group_size(rows, dtype):
+    from minigraph.backends.numba_cpu.rows import rows_axpy, rows_dot
+    rng = np.random.default_rng(rows)
+    x, w = rng.normal(size=(9, 37)).astype(dtype), rng.normal(size=37).astype(dtype)
+    sums, acc, g = np.full(4, np.nan, dtype), np.ones(37, dtype), rng.normal(size=4).astype(dtype)
+    rows_dot(x, 2, 2 + rows, w, sums)
+    rows_axpy(acc, x, 2, 2 + rows, g)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(sums[:rows], x[2:2 + rows] @ w, rtol=tol, atol=tol)
+    assert np.isnan(sums[rows:]).all()                  # nothing written past the group
+    np.testing.assert_allclose(acc, 1 + x[2:2 + rows].T @ g[:rows], rtol=tol, atol=tol)
+
+
+def test_a_float32_step_stays_float32():
+    rng = np.random.default_rng(5)
+    x, t = T.fmatrix("x"), T.fvector("t")
+    w = shared(rng.normal(size=50).astype("float32"), name="w")
+    p = T.nnet.sigmoid(T.dot(x, w))
+    g = T.grad(T.nnet.binary_crossentropy(p, t).mean(), w)
+    X, y = rng.normal(size=(1001, 50)).astype("float32"), (rng.random(1001) > 0.5).astype("float32")
+    fast, ref = (function([x, t], [g, p], backend=b) for b in ("numba", "numpy"))
+    assert "rows_axpy(" in fast.source()
+    for got, want in zip(fast(X, y), ref(X, y)):
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-5)
+
+
+def test_a_row_input_computed_before_the_region_is_read_per_row():
+    """g reads exp(y) * 2, a value the kernel may leave lazy (no array) until a loop reads it."""
+    rng = np.random.default_rng(6)
+    x, w, y = T.dmatrix("x"), T.dvector("w"), T.dvector("y")
+    g = T.tanh(T.dot(x, w)) * (T.exp(y) * 2) - y
+    values = [rng.normal(size=(103, 20)), rng.normal(size=20), rng.normal(size=103)]
+    fast, ref = (function([x, w, y], [T.dot(x.T, g), g], backend=b) for b in ("numba", "numpy"))
+    assert "rows_axpy(" in fast.source()
+    for got, want in zip(fast(*values), ref(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_wrong_length_targets_raise_as_the_reference_does():
@@ -65,7 +106,7 @@ def test_wrong_length_targets_raise_as_the_reference_does():
 def test_a_gradient_needing_a_column_mean_is_not_blocked():
     ref, ref_outs, ref_w, _ = run_steps("numpy", 3001, 784, centred=True)
     fast, outs, w, _ = run_steps("numba", 3001, 784, centred=True)
-    assert "v0_b" not in fast.source()
+    assert "rows_dot(" not in fast.source()
     for ref_step, step in zip(ref_outs, outs):
         for r, o in zip(ref_step, step):
             np.testing.assert_allclose(o, r, rtol=1e-9, atol=1e-12)
@@ -107,7 +148,7 @@ def test_a_square_step_reading_w_per_row_is_not_blocked():
     g = T.tanh(T.dot(x, w)) * w
     values = [rng.normal(size=(900, 900)), rng.normal(size=900)]
     fast, ref = (function([x, w], [T.dot(x.T, g), g], backend=b) for b in ("numba", "numpy"))
-    assert "v0_b" not in fast.source()
+    assert "rows_dot(" not in fast.source()
     for got, want in zip(fast(*values), ref(*values)):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
@@ -118,5 +159,5 @@ def test_x_t_x_w_runs_in_one_pass():
     x, w = T.dmatrix("x"), T.dvector("w")
     fast, ref = (function([x, w], T.dot(x.T, T.dot(x, w)), backend=b) for b in ("numba", "numpy"))
     values = [rng.normal(size=(2001, 700)), rng.normal(size=700)]
-    assert "np.dot(v0_b.T" in fast.source()
+    assert "rows_dot(v0, " in fast.source() and "rows_axpy(" in fast.source()
     np.testing.assert_allclose(fast(*values), ref(*values), rtol=1e-10, atol=1e-10)

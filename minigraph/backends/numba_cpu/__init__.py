@@ -15,7 +15,7 @@ is inlined into its consumer's loop (emit_elemwise.py). What makes those loops f
   - a loop whose operands are all C-contiguous and unbroadcast runs over one flat index;
   - large new arrays get 2 MiB pages (`runtime.hugepages`), as numpy's do;
   - an update overwrites its shared variable's storage where that is safe (inplace.py);
-  - X @ w, elementwise work on its rows and X.T @ g run block by block of rows (rowblock.py);
+  - X @ w, elementwise work on its rows and X.T @ g run four rows at a time (rowblock.py);
   - a very long kernel is compiled as parts of ~120 lines (split.py); the math helpers are
     compiled once and inlined by LLVM (numba_math.py);
   - the module also holds `kernel_parallel`, the same body with parallel outer loops, used for

@@ -72,7 +72,8 @@ def load(source, key):
     """(kernel, kernel_parallel) of `source`, from its module file in the cache folder."""
     runtime.configure()
     runtime.quiet_performance_warnings()
-    runtime.match_blas_threads()
+    if runtime.calls_blas(source):           # else skip scipy's import: 0.1 s of a warm start
+        runtime.match_blas_threads()
     if key not in LOADED:
         path = write_module(source, key)
         spec = importlib.util.spec_from_file_location(f"mg_{key}", path)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ...graph import Constant, toposort
 from . import runtime
+from .elements import element_code
 from .inplace import inplace_epilogue
 from .rowblock import Region, schedule
 from .split import function_source
@@ -27,7 +28,7 @@ from numba import njit, prange
 from minigraph.backends.numba_common import nan_max, nan_min
 from minigraph.backends.numba_math import vexp, vexpm1, vlog, vlog1p, vtanh, vsigmoid, vsoftplus
 from minigraph.backends.numba_cpu.runtime import softmax_rows, logdet, hugepages
-from minigraph.backends.numba_cpu.rows import softmax_rows_passes
+from minigraph.backends.numba_cpu.rows import softmax_rows_passes, rows_dot, rows_axpy
 from minigraph.backends.numba_cpu.emit_random import random_next_state, RANDOM_DRAWS_uniform, \
     RANDOM_DRAWS_normal, RANDOM_DRAWS_binomial, RANDOM_DRAWS_random_integers
 """
@@ -166,6 +167,28 @@ class Context:
         lines = ["    " * d + f"for {i} in range({n}):" for d, (i, n) in enumerate(zip(idx, dims))]
         return lines + ["    " * len(dims) + f"{dst_at(idx)} = {src_at(idx)}"]
 
+    def scalar_lines(self, nodes, known, index):
+        """Statements computing the element at `index` (one index expression) of each elementwise
+        node's output, as scalars, in order: (lines, {id(output): name}). known: {id(var): expr}
+        for values already at hand as scalars. The 0-d arrays they read are loaded once, by lines
+        emitted now (so before the loop that will hold these lines)."""
+        names, lines = dict(known), []
+        self._loop = state = _LoopBody(None)
+        try:
+            for node in nodes:
+                exprs = []
+                for i in node.inputs:
+                    if id(i) not in names:
+                        body, names[id(i)] = self.val(i).elem([index] * i.ndim)
+                        lines += body
+                    exprs.append(names[id(i)])
+                names[id(node.outputs[0])] = t = self.fresh("t")
+                lines.append(f"{t} = {element_code(node, exprs)}")
+        finally:
+            self._loop = None
+        self.emit(*[f"{a}_0d = {a}[()]" for a in sorted(state.zero_d)])
+        return lines, names
+
     def fail(self, node):
         """The statement a failed check runs; the thunk maps it back to the node."""
         return f'raise ValueError("minigraph node {self.order.index(node)}: {node.op}")'
@@ -255,7 +278,7 @@ def emit_node(ctx, node):
 def generate(inputs, outputs, inplace=None):
     """(source of a module defining `kernel`, constant arrays passed after the inputs)."""
     ctx = Context(inputs, outputs, inplace or {})
-    for step in schedule(ctx):          # nodes, and row-blocked regions (rowblock.py)
+    for step in schedule(ctx):          # nodes, and row regions (rowblock.py)
         if isinstance(step, Region):
             step.emit(ctx, emit_node)
         else:

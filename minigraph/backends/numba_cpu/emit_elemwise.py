@@ -2,7 +2,6 @@
 (an index mapping, no copy) and reductions. An elementwise result used once, by another
 elementwise node of the same broadcast pattern or by a reduction, is not stored: its expression
 is inlined into its consumer's loop body, so `sum((y - p)**2)` is one loop with no temporaries."""
-import functools
 import re
 
 from ...ops.basic import DimShuffle
@@ -11,16 +10,8 @@ from ...ops.reduce import Reduce
 from .. import numba_math
 from ..numba_common import REDUCE_STEP, reduce_init
 from .codegen import Unsupported, Val, emitter_for, np_dtype, register
+from .elements import element_code
 from .inplace import may_write_inplace
-
-# The C library's exp, log, tanh... in an op's `kernel` template become numba_math's
-# vectorizable versions (a rewrite of the op's template, once per op, not of generated code).
-_FAST_MATH = re.compile(r"(?<![\w.])(%s)\(" % "|".join(re.escape(k) for k in numba_math.REPLACES))
-
-
-@functools.cache
-def cpu_kernel(scalar_op):
-    return _FAST_MATH.sub(lambda m: numba_math.REPLACES[m.group(1)] + "(", scalar_op.kernel)
 
 
 @register(Elemwise)
@@ -34,14 +25,11 @@ def emit_elemwise(ctx, node):
         shape.append(ctx.fresh("n") if sizes else "1")
         if sizes:
             ctx.emit(f"{shape[d]} = {sizes[0]}", *[f"if {s} != {shape[d]}: {ctx.fail(node)}" for s in sizes[1:]])
-    kernel = cpu_kernel(node.op.scalar_op)
     t = ctx.fresh("t")
 
     def elem(idx):
         parts = [v.elem(idx) for v in ins]
-        code = kernel.format(*[expr for _, expr in parts])
-        if out.dtype not in ("float64", "int64", "bool"):
-            code = f"{out.dtype}({code})"
+        code = element_code(node, [expr for _, expr in parts])
         return [line for lines, _ in parts for line in lines] + [f"{t} = {code}"], t
 
     # flat: every input is read at the output's own index (no broadcasting), or at none

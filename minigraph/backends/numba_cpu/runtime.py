@@ -4,6 +4,7 @@ Also the process-wide numba settings, applied when the first kernel is compiled 
 import functools
 import math
 import os
+import re
 import sys
 import warnings
 
@@ -48,6 +49,14 @@ def configure():
     if os.environ.get("MINIGRAPH_NUM_THREADS"):     # threads for the parallel loops (default: all cores)
         numba.set_num_threads(max(1, min(int(os.environ["MINIGRAPH_NUM_THREADS"]),
                                          numba.config.NUMBA_NUM_THREADS)))
+
+
+_BLAS_CALL = re.compile(r"np\.dot\(|np\.linalg\.|logdet\(")
+
+
+def calls_blas(source):
+    """Whether a generated module calls BLAS or LAPACK (emit_linalg.py's np.dot, np.linalg, logdet)."""
+    return _BLAS_CALL.search(source) is not None
 
 
 @functools.cache
