@@ -201,3 +201,15 @@ def test_notebook_table_judges_first_runs_and_numba_against_numpy():
     assert "| 1.50 missed | 1.50 missed |" in gp
     three = next(line for line in lines if line.startswith("| act1_theory/1_three_ways "))
     assert "| 1.00 met | 1.50 (no target) |" in three
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs a process allowed on two cores or more")
+def test_bench_threads_1_holds_the_whole_process_to_one_core():
+    """XLA ran a step on two threads with one allowed: BENCH_THREADS=1 must leave every system one core."""
+    import subprocess
+    code = "import os, common; print(len(os.sched_getaffinity(0)))"
+    env = dict(os.environ, BENCH_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=os.path.join(ROOT, "bench"),
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "1"
