@@ -1,6 +1,7 @@
 """A long kernel is compiled as parts (numba_cpu/split.py): the same bits as the one-function
 kernel, the same errors as the numpy backend, the same in-place updates, serial and parallel."""
 import ast
+import sys
 
 import numpy as np
 import pytest
@@ -112,3 +113,80 @@ def test_only_a_long_body_is_split():
     assert "p0_kernel" not in split.function_source("kernel", ["x"], lines, ["a0"], False)
     longer = split.function_source("kernel", ["x"], lines + ["b = a1 + a2"], ["b"], False)
     assert "def p0_kernel(" in longer and longer.count("def ") == len(lines) // split.PART_LINES + 2
+
+
+# --- the entry of a split kernel is plain Python (driver.py) ---------------------------------------
+def _split_everything(monkeypatch):
+    monkeypatch.setattr(split, "PART_LINES", 6)
+    monkeypatch.setattr(split, "SPLIT_ABOVE", 0)
+
+
+def _entry_of(f):
+    """The kernel numba_cpu loaded for Function f (cache.LOADED, found by its module's source)."""
+    from minigraph.backends.numba_cpu import cache
+    for key, (kernel, _) in cache.LOADED.items():
+        with open(cache.module_path(key)) as file:
+            if file.read() == f.source():
+                return key, kernel
+    raise AssertionError("the function's kernel was not loaded")
+
+
+def test_a_split_kernel_is_entered_from_python_and_its_parts_are_compiled_once(monkeypatch):
+    from minigraph.backends.numba_cpu.driver import Driver
+    _split_everything(monkeypatch)
+    f, w, b = _step("numba")
+    source = f.source()
+    assert "\n\ndef kernel(" in source and "p3_kernel(" in source      # no decorator on the entry
+    X, y = np.ones((6, 5)), np.zeros(6)
+    f(X, y)
+    key, kernel = _entry_of(f)
+    assert isinstance(kernel, Driver) and kernel.signatures        # the last part is compiled
+    assert f.thunk.direct is None                                  # the checked way into a Driver
+    parts = [getattr(sys.modules[f"mg_{key}"], name) for name in dir(sys.modules[f"mg_{key}"])
+             if name.startswith("p") and name.endswith("_kernel")]
+    assert len(parts) >= 4 and all(len(p.signatures) == 1 for p in parts)
+    from minigraph.backends.numba_cpu.cache import in_disk_cache
+    assert in_disk_cache(key)
+
+
+def test_the_auto_backend_compiles_a_split_kernel_in_its_child(monkeypatch):
+    """The child compiles the parts with Driver.compile (numba's typing of the entry, no run), the
+    parent then switches to them; the numbers are the reference's throughout."""
+    import time
+    import minigraph
+    _split_everything(monkeypatch)
+    monkeypatch.setattr(minigraph.config, "jit_after", 0.0)
+    x, y = T.dmatrix("x"), T.dvector("y")
+    cost = (T.tanh(T.dot(x, T.exp(y[:5]))) ** 2).sum() + T.log1p(y ** 2).mean()
+    outputs = [cost, T.grad(cost, y)]
+    ref, auto = (function([x, y], outputs, backend=b) for b in ("numpy", "auto"))
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(4, 5)), rng.normal(size=9)
+    start = time.monotonic()
+    while auto.thunk.running == "numpy":
+        for got, want in zip(auto(X, Y), ref(X, Y)):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+        time.sleep(0.01)                           # the compiling child runs only on an idle core
+        assert time.monotonic() - start < 300, "the function never switched to numba"
+    assert auto.thunk.running == "numba" and "def p1_kernel(" in auto.source()
+    for got, want in zip(auto(X, Y), ref(X, Y)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_a_long_scan_body_keeps_an_njit_entry(monkeypatch):
+    """The outer kernel (njit) calls the scan body's kernel: a Python entry there would not compile."""
+    import warnings
+    import minigraph
+    _split_everything(monkeypatch)
+    h0, xs, W = T.dvector("h0"), T.dmatrix("xs"), T.dmatrix("W")
+    hs, _ = minigraph.scan(lambda x_t, h: T.tanh(T.dot(W, h) + x_t) * T.nnet.sigmoid(x_t).sum(),
+                           sequences=xs, outputs_info=h0)
+    outputs = [hs[-1], T.grad(hs[-1].sum(), W)]
+    rng = np.random.default_rng(3)
+    values = [rng.normal(size=3), rng.normal(size=(4, 3)), rng.normal(size=(3, 3)) * 0.5]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")             # no fall back to numpy
+        fast = function([h0, xs, W], outputs, backend="numba")
+        got = fast(*values)
+    for g, want in zip(got, function([h0, xs, W], outputs, backend="numpy")(*values)):
+        np.testing.assert_allclose(g, want, rtol=1e-12)

@@ -5,15 +5,18 @@ import hashlib
 import importlib.util
 import os
 import pathlib
+import re
 import sys
 import tempfile
 
 import numba
 import numpy as np
 from numba.core.caching import UserProvidedCacheLocator
+from numba.core.dispatcher import Dispatcher
 
 from .. import numba_common, numba_math
 from . import runtime
+from .driver import Driver
 
 LOADED = {}                      # hash -> (kernel, kernel_parallel): one graph twice in a process compiles once
 
@@ -56,7 +59,15 @@ def in_disk_cache(key):
     if numba.config.CACHE_DIR:
         subpath = UserProvidedCacheLocator.get_suitable_cache_subpath(module_path(key))
         folders.insert(0, pathlib.Path(numba.config.CACHE_DIR, subpath))
-    return any(any(folder.glob(f"mg_{key}.kernel*.nbi")) for folder in folders)
+    entry = "kernel"
+    try:                         # a split kernel's entry is plain Python: its last part's index then
+        with open(module_path(key)) as f:
+            names = re.findall(r"^def (\w+)\(", f.read(), re.MULTILINE)
+        if "p0_kernel" in names:
+            entry = _last_part("kernel", names)
+    except OSError:              # no module file: nothing compiled it here
+        return False
+    return any(any(folder.glob(f"mg_{key}.{entry}*.nbi")) for folder in folders)
 
 
 def write_module(source, key):
@@ -80,8 +91,24 @@ def load(source, key):
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module      # numba's cache finds the function's module by name
         spec.loader.exec_module(module)
-        LOADED[key] = (module.kernel, getattr(module, "kernel_parallel", module.kernel))
+        kernel = _entry(module, "kernel")
+        LOADED[key] = (kernel, _entry(module, "kernel_parallel") if hasattr(module, "kernel_parallel") else kernel)
     return LOADED[key]
+
+
+def _entry(module, name):
+    """The module's function `name`: an njit dispatcher, or the plain Python entry of a split
+    kernel, wrapped in a Driver (driver.py) that answers for its parts."""
+    entry = getattr(module, name)
+    if isinstance(entry, Dispatcher):
+        return entry
+    return Driver(entry, getattr(module, _last_part(name, vars(module))))
+
+
+def _last_part(name, names):
+    """The name of the last part `p<k>_<name>` among `names` (split.py numbers them in order)."""
+    found = [int(m.group(1)) for n in names for m in [re.fullmatch(rf"p(\d+)_{name}", n)] if m]
+    return f"p{max(found)}_{name}"
 
 
 def load_written(key):

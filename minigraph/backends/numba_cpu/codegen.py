@@ -275,8 +275,9 @@ def emit_node(ctx, node):
     emitter(ctx, node)
 
 
-def generate(inputs, outputs, inplace=None):
-    """(source of a module defining `kernel`, constant arrays passed after the inputs)."""
+def generate(inputs, outputs, inplace=None, driver=True):
+    """(source of a module defining `kernel`, constant arrays passed after the inputs). driver:
+    a split kernel's entry may be plain Python (split.py); False where njit code calls it."""
     ctx = Context(inputs, outputs, inplace or {})
     for step in schedule(ctx):          # nodes, and row regions (rowblock.py)
         if isinstance(step, Region):
@@ -292,5 +293,6 @@ def generate(inputs, outputs, inplace=None):
     # same cores slowed a logistic-regression step 3x.
     versions = [("kernel", False)] + ([] if ctx.uses_blas else [("kernel_parallel", True)])
     source = HEADER + "".join(line + "\n" for line in ctx.module_lines) + "".join(
-        function_source(name, params, ctx.lines, results, parallel) for name, parallel in versions)
+        function_source(name, params, ctx.lines, results, parallel, driver=driver)
+        for name, parallel in versions)
     return source, [np.ascontiguousarray(data) for _, data in ctx.consts]

@@ -29,7 +29,10 @@ def _not_compiled(*values):
 
 
 def direct_entry(kernel, kernel_parallel, const_values, parallel_min):
-    """direct(*values) -> the kernel's results, for values of a type it was compiled for."""
+    """direct(*values) -> the kernel's results, for values of a type it was compiled for; None for
+    a split kernel's Python entry (driver.py), whose parts check their own arguments."""
+    if not isinstance(kernel, numba.core.dispatcher.Dispatcher):
+        return None
     strict = strict_copy(kernel)
     if kernel_parallel is kernel:
         if not const_values:

@@ -32,7 +32,7 @@ def emit_scan(ctx, node):
     op = node.op
     if any(o.owner is None and not any(o is i for i in op.inner_inputs) for o in op.inner_outputs):
         raise Unsupported("a scan body that returns a constant")
-    body_source, body_consts = generate(op.inner_inputs, op.inner_outputs)
+    body_source, body_consts = generate(op.inner_inputs, op.inner_outputs, driver=False)   # njit code calls it
     key = cache_key(body_source, op.inner_inputs)
     load(body_source, key)            # writes module mg_<key>; the outer module loads it by key
     body = f"scan_body_{key}"

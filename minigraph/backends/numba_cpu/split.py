@@ -7,8 +7,9 @@ Why: numba's compile time grows faster than the length of a function. The SVI GP
 at a time, and LLVM's later pass over the linked module sees code that is already optimized.
 Measured numbers are in PART_LINES's comment.
 
-What is left: the kernel that calls the parts links their code into its own module, and LLVM
-optimizes and compiles all of it once more (about 9 s of the GP step's 38 s, below).
+The entry that calls the parts is plain Python (driver.py): an njit entry linked the parts' code
+into its own module, and LLVM optimized and compiled all of it once more (5 s of the GP step's
+33 s). A scan body, which njit code calls, keeps an njit entry.
 
 The parts hold the very lines the single function held, in the same order, so results are the
 same bits; a failed shape check raises the same ValueError from inside its part."""
@@ -20,7 +21,9 @@ import ast
 #   40 s (load 3); on a quieter machine parts of 120 lines 32 s, of 300 lines 47 s. The step then
 #   runs at the same speed (2.4-2.6 ms).
 #   SVI 1's 17 kernels of 80-290 lines: 42 s unsplit, 61 s split into 120-line parts (the
-#   relinking costs more than the parts save at that size).
+#   relinking costs more than the parts save at that size). With the Python entry (no relinking)
+#   splitting above 200 lines instead of 600 still gained nothing: the SVI 1 notebook's run under
+#   the numba backend, empty cache, took 60.9 and 63.1 s against 56.1 and 66.1 s.
 # Each extra njit function also costs about 0.05 s (the logistic-regression step is 60 lines).
 PART_LINES = 120
 SPLIT_ABOVE = 600
@@ -63,9 +66,10 @@ def _decorator(parallel):
     return f"@njit(cache=True, error_model='numpy', nogil=True{', parallel=True' if parallel else ''})\n"
 
 
-def function_source(name, params, lines, results, parallel, part_lines=None):
+def function_source(name, params, lines, results, parallel, part_lines=None, driver=True):
     """Source of `def name(*params)`: `lines` (top-level statements, not indented), then
-    `return (*results,)`, compiled by numba with parallel loops or not; split into parts if long.
+    `return (*results,)`, compiled by numba with parallel loops or not; split into parts if long,
+    called by a plain Python entry (driver.py) unless `driver` is False.
     Only parts with a `prange` loop are marked parallel (numba warns about the others)."""
     part_lines = part_lines or PART_LINES
     chunks = _chunks(lines, part_lines) if len(lines) > max(part_lines, SPLIT_ABOVE) else []
@@ -86,5 +90,8 @@ def function_source(name, params, lines, results, parallel, part_lines=None):
         calls.append(f"    {_tuple(outputs)} = {part}({', '.join(inputs)})\n" if outputs
                      else f"    {part}({', '.join(inputs)})\n")
         defined |= written
-    return ("".join(parts) + f"\n\n{_decorator(False)}def {name}({', '.join(params)}):\n" + "".join(calls)
+    # The entry is plain Python (driver.py: numba would link every part into it and compile them all
+    # again); `driver=False` (a scan body, which njit code calls) makes it an njit function.
+    decorator = "" if driver else _decorator(False)
+    return ("".join(parts) + f"\n\n{decorator}def {name}({', '.join(params)}):\n" + "".join(calls)
             + f"    return {_tuple(results)}\n")
