@@ -1,6 +1,7 @@
 """A long kernel is compiled as parts (numba_cpu/split.py): the same bits as the one-function
 kernel, the same errors as the numpy backend, the same in-place updates, serial and parallel."""
 import ast
+import os
 import sys
 
 import numpy as np
@@ -125,9 +126,9 @@ def _entry_of(f):
     """The kernel numba_cpu loaded for Function f (cache.LOADED, found by its module's source)."""
     from minigraph.backends.numba_cpu import cache
     for key, (kernel, _) in cache.LOADED.items():
-        with open(cache.module_path(key)) as file:
-            if file.read() == f.source():
-                return key, kernel
+        path = sys.modules[f"mg_{key}"].__file__        # (other tests load from other cache folders)
+        if os.path.exists(path) and open(path).read() == f.source():
+            return key, kernel
     raise AssertionError("the function's kernel was not loaded")
 
 

@@ -16,10 +16,10 @@ is inlined into its consumer's loop (emit_elemwise.py). What makes those loops f
   - large new arrays get 2 MiB pages (`runtime.hugepages`), as numpy's do;
   - an update overwrites its shared variable's storage where that is safe (inplace.py);
   - X @ w, elementwise work on its rows and X.T @ g run four rows at a time (rowblock.py);
-  - a very long kernel is compiled as parts of ~120 lines (split.py); the math helpers are
-    compiled once and inlined by LLVM (numba_math.py);
+  - a very long kernel is compiled as parts of ~120 lines (split.py), called from a plain Python
+    entry (driver.py); the math helpers are LLVM instructions inlined at each use (numba_math.py);
   - the module also holds `kernel_parallel`, the same body with parallel outer loops, used for
-    calls with a large input when the graph has no BLAS call.
+    calls with a large input when the graph has no BLAS call and no row region.
 MINIGRAPH_DEBUG=1 prints the generated source; so does f.source().
 """
 from . import emit_control, emit_elemwise, emit_linalg, emit_random, emit_scan, emit_shape  # noqa: F401  (registering the emitters)

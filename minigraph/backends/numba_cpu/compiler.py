@@ -53,7 +53,7 @@ def compile(inputs, outputs, inplace=None, tiered=False):
     if config.debug:
         print(source)
     kernel, kernel_parallel = load(source, key)
-    if numba.get_num_threads() == 1:
+    if kernel_parallel is not kernel and runtime.parallel_threads() == 1:
         kernel_parallel = kernel
     passthrough = [(k, i) for k, o in enumerate(outputs) if o.owner is None
                    for i in [next((j for j, v in enumerate(inputs) if v is o), None)]]

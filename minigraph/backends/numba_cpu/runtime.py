@@ -46,9 +46,17 @@ def configure():
     # interleaving the same loops compile in 0.2-0.8 s, and the vectorized loops run as fast
     # (tanh 2.8-3.3 ns/element either way). Process-wide, like numba's own LLVM settings.
     llvm.set_option("", "-force-vector-interleave=1")
-    if os.environ.get("MINIGRAPH_NUM_THREADS"):     # threads for the parallel loops (default: all cores)
+
+
+@functools.cache
+def parallel_threads():
+    """Threads for the parallel kernels: MINIGRAPH_NUM_THREADS (default: all cores). Asked only
+    for a kernel that has a parallel version: it starts numba's threading layer (10 ms, a third of
+    what minigraph adds to a warm-cache start)."""
+    if os.environ.get("MINIGRAPH_NUM_THREADS"):
         numba.set_num_threads(max(1, min(int(os.environ["MINIGRAPH_NUM_THREADS"]),
                                          numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
 
 
 _BLAS_CALL = re.compile(r"np\.dot\(|np\.linalg\.|logdet\(")
