@@ -95,7 +95,7 @@ class Context:
                         if sum(o is outputs[k] for o in outputs) == 1}
         self.pending = []                   # (output, shape, elem) of in-place candidates
         self.views = {}                     # array name -> the names it may be a view of (x[1:], reshape)
-        self.uses_blas = False              # BLAS or LAPACK is called: no parallel version (see generate)
+        self.serial_only = False            # no parallel version: BLAS/LAPACK runs, or a row region (see generate)
         self.users = {}                     # id(var) -> the nodes reading it, once per reading
         for node in self.order:
             for i in node.inputs:
@@ -263,7 +263,7 @@ def simple(template, scalar=False, blas=False):
     def emit(ctx, node):
         names, out = [ctx.array(i) for i in node.inputs], node.outputs[0]
         props = {k: getattr(node.op, k) for k in node.op.__props__}
-        ctx.uses_blas = ctx.uses_blas or blas
+        ctx.serial_only = ctx.serial_only or blas
         ctx.assign(out, template.format(*names, dtype=np_dtype(out.dtype), **props), scalar, reads=names)
     return emit
 
@@ -281,7 +281,7 @@ def generate(inputs, outputs, inplace=None, driver=True):
     ctx = Context(inputs, outputs, inplace or {})
     for step in schedule(ctx):          # nodes, and row regions (rowblock.py)
         if isinstance(step, Region):
-            step.emit(ctx, emit_node)
+            step.emit(ctx)
         else:
             emit_node(ctx, step)
     inplace_epilogue(ctx, outputs)
@@ -290,8 +290,8 @@ def generate(inputs, outputs, inplace=None, driver=True):
     # Two compilations of one body: `prange` is `range` in the first; the second, compiled only
     # when a call has a large array, runs elementwise loops on all threads. Not where BLAS or
     # LAPACK runs: they use every core already, and two thread pools waiting for work on the
-    # same cores slowed a logistic-regression step 3x.
-    versions = [("kernel", False)] + ([] if ctx.uses_blas else [("kernel_parallel", True)])
+    # same cores slowed a logistic-regression step 3x. Nor around a row region, a serial loop.
+    versions = [("kernel", False)] + ([] if ctx.serial_only else [("kernel_parallel", True)])
     source = HEADER + "".join(line + "\n" for line in ctx.module_lines) + "".join(
         function_source(name, params, ctx.lines, results, parallel, driver=driver)
         for name, parallel in versions)

@@ -19,7 +19,7 @@ def emit_dot(ctx, node):
         raise Unsupported(f"dot of {a.dtype} and {b.dtype} (numba's BLAS dot takes floats)")
     names = [ctx.array_as(var, out.dtype) for var in (a, b)]
     ctx.emit(f"if {ctx.val(a).shape[-1]} != {ctx.val(b).shape[0]}: {ctx.fail(node)}")
-    ctx.uses_blas = True
+    ctx.serial_only = True
     ctx.assign(out, f"np.dot({names[0]}, {names[1]})", scalar=out.ndim == 0, new=True)
 
 
