@@ -191,3 +191,10 @@ def test_a_long_scan_body_keeps_an_njit_entry(monkeypatch):
         got = fast(*values)
     for g, want in zip(got, function([h0, xs, W], outputs, backend="numpy")(*values)):
         np.testing.assert_allclose(g, want, rtol=1e-12)
+    from minigraph.backends.numba_cpu import cache
+    from numba.core.dispatcher import Dispatcher
+    split_bodies = [kernel for key, (kernel, _) in cache.LOADED.items()
+                    if "scan_body" not in open(sys.modules[f"mg_{key}"].__file__).read()
+                    and "def p0_kernel(" in open(sys.modules[f"mg_{key}"].__file__).read()
+                    and f"scan_body_{key}" in fast.source()]
+    assert split_bodies and all(isinstance(k, Dispatcher) for k in split_bodies)   # split, njit entry

@@ -83,7 +83,7 @@ def load(source, key):
     """(kernel, kernel_parallel) of `source`, from its module file in the cache folder."""
     runtime.configure()
     runtime.quiet_performance_warnings()
-    if runtime.calls_blas(source):           # else skip scipy's import: 0.1 s of a warm start
+    if runtime.calls_blas(source):           # else skip threadpoolctl's scan of the libraries (10 ms)
         runtime.match_blas_threads()
     if key not in LOADED:
         path = write_module(source, key)

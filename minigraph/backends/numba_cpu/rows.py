@@ -43,7 +43,7 @@ def softmax_rows_passes(x, log):
 # Four rows at a time: w (and the gradient's accumulator) is loaded once for four rows, and the
 # four sums are independent chains of multiply-adds. `reassoc` lets LLVM split each sum into
 # vector lanes (a different order of additions, as BLAS's own); nothing else is relaxed.
-ROWS_AT_ONCE = 4
+ROWS_AT_ONCE = 4          # rows_dot and rows_axpy below are unrolled for exactly this many
 
 
 @njit(error_model="numpy", fastmath={"reassoc", "contract"}, cache=True)
